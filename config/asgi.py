@@ -1,0 +1,30 @@
+"""ASGI entry point served by Daphne: HTTP through Django, WebSockets through Channels.
+
+WebSockets pass the session through AuthMiddlewareStack and are refused unless their
+Origin is one of ALLOWED_HOSTS (AllowedHostsOriginValidator).
+"""
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from config.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)
+
+if settings.FLOWYARD["EMBEDDED_WORKER"] and not settings.TESTING:
+    from config.embedded import start_embedded_worker
+
+    start_embedded_worker()

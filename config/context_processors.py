@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def flowyard(request):
+    return {"flowyard_embedded": settings.EMBEDDED}

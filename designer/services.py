@@ -1,0 +1,73 @@
+"""Writes of the designer: deploy versions, save drafts. Keyword-only, one transaction each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from designer.bpmn import compile_bpmn
+from designer.models import Draft, ProcessDefinition, ProcessVersion
+
+
+class DeployError(Exception):
+    """The XML cannot be deployed; `findings` name the elements and say what to do."""
+
+    def __init__(self, findings: list):
+        self.findings = findings
+        super().__init__("; ".join(f"{f.element or '-'}: {f.message}" for f in findings) or "deploy refused")
+
+
+@dataclass
+class DeployResult:
+    version: ProcessVersion
+    created: bool
+    warnings: list = field(default_factory=list)
+
+
+def _known_keys() -> set[str]:
+    return set(ProcessDefinition.objects.filter(versions__isnull=False).values_list("key", flat=True))
+
+
+def version_deploy(*, xml: str | bytes, user=None, accept_warnings: bool = False) -> DeployResult:
+    """Validate, compile and store a new immutable version of the process in `xml`.
+
+    XML equal to the latest version returns that version (created=False). Errors refuse the
+    deploy; warnings (soundness findings included) refuse it too unless `accept_warnings`.
+    """
+    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+    result = compile_bpmn(text, known_process_keys=_known_keys())
+    errors = [f for f in result.findings if f.severity == "error"]
+    if errors or result.graph is None:
+        raise DeployError(errors or result.findings)
+    warnings = [f for f in result.findings if f.severity == "warning"]
+    checksum = ProcessVersion.checksum_of(text)
+    with transaction.atomic():
+        definition, _ = ProcessDefinition.objects.select_for_update().get_or_create(
+            key=result.process_id, defaults={"name": result.process_name or "", "owner": user}
+        )
+        latest = definition.versions.order_by("-number").first()
+        if latest is not None and latest.checksum == checksum:
+            return DeployResult(version=latest, created=False, warnings=latest.warnings)
+        if warnings and not accept_warnings:
+            raise DeployError(warnings)
+        if result.process_name and definition.name != result.process_name:
+            definition.name = result.process_name
+            definition.save(update_fields=["name", "updated_at"])
+        try:
+            version = ProcessVersion.objects.create(
+                definition=definition,
+                number=(latest.number + 1) if latest else 1,
+                xml=text,
+                compiled=result.graph,
+                checksum=checksum,
+                warnings=[f.as_dict() for f in warnings],
+                deployed_by=user,
+            )
+        except IntegrityError as exc:  # a concurrent deploy took the number; the caller may retry
+            raise DeployError([]) from exc
+    return DeployResult(version=version, created=True, warnings=version.warnings)
+
+
+def draft_save(*, definition: ProcessDefinition, xml: str, user=None) -> Draft:
+    draft, _ = Draft.objects.update_or_create(definition=definition, defaults={"xml": xml, "updated_by": user})
+    return draft

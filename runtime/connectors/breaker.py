@@ -1,0 +1,298 @@
+"""Circuit breakers, one per endpoint, shared by every worker.
+
+A breaker counts consecutive failed calls. At ``failure_threshold`` it opens: calls fail
+fast without touching the endpoint. After ``reset_timeout`` it is half-open and lets ONE
+probe through; the probe's success closes it, its failure re-opens it for another
+``reset_timeout``. A probe that never reports (its worker died) frees the half-open slot
+after ``probe_timeout``.
+
+State lives in Redis when ``settings.REDIS_URL`` is set, so all workers see one breaker
+per endpoint; every transition is one Lua script, atomic on the server, and uses the Redis
+clock so workers with skewed clocks agree. Without Redis (embedded mode, one process) it
+lives in a dict behind a lock. If Redis cannot be reached the breaker lets calls through:
+it protects endpoints, it must not become the outage.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from . import conf
+from .retry import duration_seconds
+
+log = logging.getLogger(__name__)
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+KEY_PREFIX = "flowyard:breaker:"
+STATE_TTL = 7 * 24 * 3600  # forget endpoints not called for a week
+
+
+@dataclass(frozen=True)
+class BreakerConfig:
+    failure_threshold: int = 5
+    reset_timeout: float = 30.0
+    probe_timeout: float = 60.0
+
+    @classmethod
+    def from_settings(cls) -> "BreakerConfig":
+        cfg = conf.breaker_config()
+        return cls(
+            failure_threshold=max(1, int(cfg["failure_threshold"])),
+            reset_timeout=duration_seconds(cfg["reset_timeout"]),
+            probe_timeout=duration_seconds(cfg["probe_timeout"]),
+        )
+
+
+def _state_of(failures: int, opened_at: float, now: float, cfg: BreakerConfig) -> str:
+    if not opened_at:
+        return CLOSED
+    return OPEN if now < opened_at + cfg.reset_timeout else HALF_OPEN
+
+
+class MemoryStore:
+    """Breaker state for one process. ``clock`` is injectable for tests."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._rows: dict[str, dict] = {}
+
+    def _row(self, endpoint: str) -> dict:
+        return self._rows.setdefault(endpoint, {"failures": 0, "opened_at": 0.0, "probe_until": 0.0, "last_error": ""})
+
+    def allow(self, endpoint: str, cfg: BreakerConfig) -> bool:
+        with self._lock:
+            row, now = self._rows.get(endpoint), self.clock()
+            if row is None:
+                return True
+            state = _state_of(row["failures"], row["opened_at"], now, cfg)
+            if state == CLOSED:
+                return True
+            if state == OPEN or row["probe_until"] > now:
+                return False
+            row["probe_until"] = now + cfg.probe_timeout  # this caller is the one probe
+            return True
+
+    def record_success(self, endpoint: str, cfg: BreakerConfig) -> None:
+        with self._lock:
+            self._row(endpoint).update(failures=0, opened_at=0.0, probe_until=0.0)
+
+    def record_failure(self, endpoint: str, cfg: BreakerConfig, reason: str = "") -> None:
+        with self._lock:
+            row, now = self._row(endpoint), self.clock()
+            row["failures"] += 1
+            row["last_error"] = reason[:500]
+            state = _state_of(row["failures"], row["opened_at"], now, cfg)
+            if state == HALF_OPEN or (state == CLOSED and row["failures"] >= cfg.failure_threshold):
+                row.update(opened_at=now, probe_until=0.0)
+
+    def release(self, endpoint: str) -> None:
+        with self._lock:
+            if endpoint in self._rows:
+                self._rows[endpoint]["probe_until"] = 0.0
+
+    def snapshot(self, endpoint: str, cfg: BreakerConfig) -> dict:
+        with self._lock:
+            row = dict(self._rows.get(endpoint) or {"failures": 0, "opened_at": 0.0, "probe_until": 0.0, "last_error": ""})
+            now = self.clock()
+        return _describe(endpoint, row, now, cfg)
+
+    def endpoints(self) -> list[str]:
+        with self._lock:
+            return sorted(self._rows)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+# KEYS[1] = state hash, KEYS[2] = set of known endpoints.
+# ARGV = endpoint, failure_threshold, reset_timeout, probe_timeout, ttl[, reason]
+_LUA_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000\n"
+_LUA_ALLOW = _LUA_NOW + """
+local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0')
+if opened == 0 then return 1 end
+if now < opened + tonumber(ARGV[3]) then return 0 end
+local probe = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
+if probe > now then return 0 end
+redis.call('HSET', KEYS[1], 'probe_until', string.format('%.6f', now + tonumber(ARGV[4])))
+return 1
+"""
+_LUA_SUCCESS = """
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '-1')
+if failures == 0 and tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'failures', 0, 'opened_at', 0, 'probe_until', 0)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+_LUA_FAILURE = _LUA_NOW + """
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('HSET', KEYS[1], 'last_error', ARGV[6] or '')
+local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0')
+local half_open = opened > 0 and now >= opened + tonumber(ARGV[3])
+if half_open or (opened == 0 and failures >= tonumber(ARGV[2])) then
+  redis.call('HSET', KEYS[1], 'opened_at', string.format('%.6f', now), 'probe_until', 0)
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+redis.call('SADD', KEYS[2], ARGV[1])
+return failures
+"""
+_LUA_PEEK = _LUA_NOW + """
+local row = redis.call('HMGET', KEYS[1], 'failures', 'opened_at', 'probe_until', 'last_error')
+return {row[1] or '0', row[2] or '0', row[3] or '0', row[4] or '', string.format('%.6f', now)}
+"""
+
+
+class RedisStore:
+    """Breaker state in Redis, shared by every worker that uses the same server."""
+
+    def __init__(self, url: str, prefix: str | None = None):
+        import redis
+
+        self.url, self.prefix = url, KEY_PREFIX if prefix is None else prefix
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._allow = self.client.register_script(_LUA_ALLOW)
+        self._success = self.client.register_script(_LUA_SUCCESS)
+        self._failure = self.client.register_script(_LUA_FAILURE)
+        self._peek = self.client.register_script(_LUA_PEEK)
+
+    def _keys(self, endpoint: str) -> list[str]:
+        return [f"{self.prefix}{endpoint}", f"{self.prefix}__endpoints__"]
+
+    def _args(self, endpoint: str, cfg: BreakerConfig, reason: str = "") -> list:
+        return [endpoint, cfg.failure_threshold, cfg.reset_timeout, cfg.probe_timeout, STATE_TTL, reason[:500]]
+
+    def _run(self, script, endpoint: str, cfg: BreakerConfig, fallback, reason: str = ""):
+        import redis
+
+        try:
+            return script(keys=self._keys(endpoint), args=self._args(endpoint, cfg, reason))
+        except redis.RedisError as exc:
+            log.warning("circuit breaker store unreachable (%s); letting the call through", exc)
+            return fallback
+
+    def allow(self, endpoint: str, cfg: BreakerConfig) -> bool:
+        return bool(self._run(self._allow, endpoint, cfg, 1))
+
+    def record_success(self, endpoint: str, cfg: BreakerConfig) -> None:
+        self._run(self._success, endpoint, cfg, None)
+
+    def record_failure(self, endpoint: str, cfg: BreakerConfig, reason: str = "") -> None:
+        self._run(self._failure, endpoint, cfg, None, reason)
+
+    def release(self, endpoint: str) -> None:
+        import redis
+
+        try:
+            self.client.hset(self._keys(endpoint)[0], "probe_until", 0)
+        except redis.RedisError:
+            pass
+
+    def snapshot(self, endpoint: str, cfg: BreakerConfig) -> dict:
+        failures, opened, probe, last_error, now = self._run(self._peek, endpoint, cfg, [0, 0, 0, b"", time.time()])
+        row = {"failures": int(failures), "opened_at": float(opened), "probe_until": float(probe),
+               "last_error": last_error.decode() if isinstance(last_error, bytes) else last_error}
+        return _describe(endpoint, row, float(now), cfg)
+
+    def endpoints(self) -> list[str]:
+        members = self.client.smembers(self._keys("")[1])
+        alive = [m.decode() for m in members if self.client.exists(f"{self.prefix}{m.decode()}")]
+        gone = [m for m in members if m.decode() not in alive]
+        if gone:
+            self.client.srem(self._keys("")[1], *gone)
+        return sorted(alive)
+
+    def clear(self) -> None:
+        for key in self.client.scan_iter(f"{self.prefix}*"):
+            self.client.delete(key)
+
+
+def _describe(endpoint: str, row: dict, now: float, cfg: BreakerConfig) -> dict:
+    state = _state_of(row["failures"], row["opened_at"], now, cfg)
+    retry_after = max(0.0, row["opened_at"] + cfg.reset_timeout - now) if state == OPEN else 0.0
+    return {"endpoint": endpoint, "state": state, "failures": row["failures"],
+            "opened_at": row["opened_at"] or None, "retry_after": retry_after, "last_error": row["last_error"]}
+
+
+class Breaker:
+    """The breaker of one endpoint: ``allow()`` before a call, then record its outcome."""
+
+    def __init__(self, endpoint: str, store, config: BreakerConfig | None = None):
+        self.endpoint, self.store = endpoint, store
+        self.config = config or BreakerConfig()
+
+    def allow(self) -> bool:
+        return self.store.allow(self.endpoint, self.config)
+
+    def record_success(self) -> None:
+        self.store.record_success(self.endpoint, self.config)
+
+    def record_failure(self, reason: str = "") -> None:
+        self.store.record_failure(self.endpoint, self.config, reason)
+
+    def release(self) -> None:
+        """Give back a half-open probe slot taken by a call that never reached the endpoint."""
+        self.store.release(self.endpoint)
+
+    def snapshot(self) -> dict:
+        return self.store.snapshot(self.endpoint, self.config)
+
+    @property
+    def state(self) -> str:
+        return self.snapshot()["state"]
+
+    def retry_after(self) -> float:
+        """Seconds until the circuit becomes half-open (0 unless open)."""
+        return self.snapshot()["retry_after"]
+
+
+class _AlwaysClosed:
+    """Store used when the breaker is disabled in settings."""
+
+    def allow(self, endpoint, cfg): return True
+    def record_success(self, endpoint, cfg): pass
+    def record_failure(self, endpoint, cfg, reason=""): pass
+    def release(self, endpoint): pass
+    def snapshot(self, endpoint, cfg): return _describe(endpoint, {"failures": 0, "opened_at": 0.0, "probe_until": 0.0, "last_error": ""}, 0.0, cfg)
+    def endpoints(self): return []
+
+
+_memory_store = MemoryStore()
+_redis_stores: dict[tuple[int, str], RedisStore] = {}
+_stores_lock = threading.Lock()
+
+
+def current_store():
+    """The store the settings ask for; one Redis client per process (re-made after fork)."""
+    if not conf.breaker_config()["enabled"]:
+        return _AlwaysClosed()
+    url = conf.redis_url()
+    if not url:
+        return _memory_store
+    key = (os.getpid(), url)
+    with _stores_lock:
+        store = _redis_stores.get(key)
+        if store is None:
+            store = _redis_stores[key] = RedisStore(url)
+        return store
+
+
+def breaker_for(endpoint: str) -> Breaker:
+    return Breaker(endpoint, current_store(), BreakerConfig.from_settings())
+
+
+def breaker_states() -> list[dict]:
+    """Every endpoint the breakers know, with state, failures and seconds until half-open."""
+    store, cfg = current_store(), BreakerConfig.from_settings()
+    return [store.snapshot(endpoint, cfg) for endpoint in store.endpoints()]
+
+
+def reset_breakers() -> None:
+    """Forget all breaker state of the current store (tests, or an operator's reset)."""
+    store = current_store()
+    if hasattr(store, "clear"):
+        store.clear()

@@ -20,7 +20,7 @@ from .expressions import ExpressionError, evaluate_value
 class Due:
     at: _dt.datetime
     repeats: int | None  # occurrences left after this one for cycles; None = unbounded
-    interval: Any = None   # the cycle's duration (timedelta or isodate.Duration)
+    interval: str | None = None  # the cycle's ISO 8601 duration text
 
 
 def _aware(value: _dt.datetime) -> _dt.datetime:
@@ -53,7 +53,8 @@ def parse_cycle(text: str, now: _dt.datetime) -> Due:
         total = int(count) if count else None
     except ValueError:
         raise EngineError(f"invalid repeat count in cycle {text!r}") from None
-    interval = parse_duration(parts[-1])
+    interval_text = parts[-1]
+    interval = parse_duration(interval_text)
     if len(parts) == 3:
         first = parse_datetime(parts[1])
         while first < now and (total is None or total > 1):
@@ -62,7 +63,7 @@ def parse_cycle(text: str, now: _dt.datetime) -> Due:
     else:
         first = now + interval
     repeats = None if total is None else max(total - 1, 0)
-    return Due(first, repeats, interval)
+    return Due(first, repeats, interval_text)
 
 
 def compute_due(timer: dict[str, Any], variables: Any, now: _dt.datetime) -> Due:
@@ -86,11 +87,12 @@ def compute_due(timer: dict[str, Any], variables: Any, now: _dt.datetime) -> Due
     raise EngineError(f"unknown timer type {kind!r}")
 
 
-def next_occurrence(previous: _dt.datetime, interval: Any, repeats: int | None) -> Due | None:
-    """The next occurrence of a cycle after one fired at ``previous``, None when exhausted."""
+def next_occurrence(previous: _dt.datetime, interval: str, repeats: int | None) -> Due | None:
+    """The next occurrence of a cycle after one due at ``previous``, None when exhausted."""
     if repeats is not None and repeats <= 0:
         return None
-    return Due(previous + interval, None if repeats is None else repeats - 1, interval)
+    return Due(previous + parse_duration(interval), None if repeats is None else repeats - 1,
+               interval)
 
 
 def due_value(value: Any, variables: Any, now: _dt.datetime) -> _dt.datetime | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EngineError
 from ..graph import Flow, Node
-from ..state import JOINING, WAITING, Token, Wait
+from ..state import JOINING, READY, WAITING, Token, Wait
 from ..activity import subscribe_event
 from . import register
 from .base import Behaviour
@@ -105,7 +105,11 @@ def inclusive_can_fire(ctx: "StepContext", node: Node, scope: str | None,
     empty_sets = [upstream[f] for f in empty]
     filled_sets = [upstream[f] for f in filled if f in upstream]
     for other in ctx.state.tokens.values():
-        if other.scope != scope or other.node == node.id:
+        if other.scope != scope:
+            continue
+        if other.node == node.id:
+            if other.status == READY:
+                return False   # it is about to park here and join this firing
             continue
         where = other.node
         if (any(where in s for s in empty_sets)

@@ -133,3 +133,13 @@ class Driver:
 
 def _canon(data: dict) -> str:
     return json.dumps(data, sort_keys=True, default=str)
+
+
+def complete_all_tasks(driver: Driver, limit: int = 1000) -> None:
+    """Complete open human tasks, oldest first, until none is open (or ``limit`` steps)."""
+    for _ in range(limit):
+        tasks = driver.waits("task")
+        if not tasks or driver.state.is_ended:
+            return
+        driver.step(ev.TaskCompleted(tasks[0].id, {}))
+    raise AssertionError(f"still open human tasks after {limit} completions")

@@ -58,6 +58,8 @@ def compile_bpmn(
         return CompileResult(None, findings)
     compiled = compile_process(process, read_root_elements(root))
     findings += duplicate_ids(root) + compiled.findings
+    if known_process_keys is not None:  # a process may call itself (recursion)
+        known_process_keys = {*known_process_keys, compiled.graph["process"]["id"]}
     findings += validate_graph(compiled.graph, known_process_keys=known_process_keys, opaque=compiled.opaque)
     findings = _dedupe(findings)
     info = compiled.graph["process"]

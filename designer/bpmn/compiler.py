@@ -155,30 +155,28 @@ class _Compiler:
                 self.report("bpmn.I001", eid, f"ignored: {local_name(child)} on {kind} {eid!r}")
         allowed = _FY_ATTRS.get(kind, set()) | set(ext.MI_ATTRS)
         self.findings += ext.unknown_extensions(el, attrs=allowed, children=_FY_CHILDREN.get(kind, set()) | {"input", "output"})
+        node["props"], found = self.activity_props(el, kind, node["lane"])
+        self.findings += found
+
+    def activity_props(self, el: etree._Element, kind: str, lane: str | None) -> tuple[dict, list[Finding]]:
+        found: list[Finding] = []
         if kind == "userTask":
-            node["props"], found = ext.read_user_task(el, node["lane"])
-        elif kind in ("serviceTask", "sendTask"):
+            return ext.read_user_task(el, lane)
+        if kind == "scriptTask":
+            return ext.read_script(el)
+        if kind in ("serviceTask", "sendTask"):
             connector, found = ext.read_connector(el)
             if connector is None and kind == "sendTask":
-                connector = {"message": resolve_message(el, attr(el, "messageRef"), self.roots, found, what=kind)}
-            node["props"] = connector or {"connector": None, "http": None, "handler": None, "result_variable": None,
-                                          "retries": ext.DEFAULT_RETRIES, "retry_backoff": ext.DEFAULT_RETRY_BACKOFF,
-                                          "timeout": ext.DEFAULT_TIMEOUT}
-        elif kind == "receiveTask":
-            found = []
+                return {"message": resolve_message(el, attr(el, "messageRef"), self.roots, found, what=kind)}, found
+            return connector or ext.empty_connector(), found
+        if kind == "receiveTask":
             message = resolve_message(el, attr(el, "messageRef"), self.roots, found, what=kind)
-            node["props"] = {"message": message, "correlation_key": attr(el, "correlationKey", FLOWYARD)}
-        elif kind == "scriptTask":
-            node["props"], found = ext.read_script(el)
-        elif kind == "callActivity":
-            found = []
-            node["props"] = {"called_element": (attr(el, "calledElement") or "").strip() or None}
-        elif kind == "subProcess":
-            found = []
-            node["props"] = {"triggered_by_event": False}
-        else:
-            found = []
-        self.findings += found
+            return {"message": message, "correlation_key": attr(el, "correlationKey", FLOWYARD)}, found
+        if kind == "callActivity":
+            return {"called_element": (attr(el, "calledElement") or "").strip() or None}, found
+        if kind == "subProcess":
+            return {"triggered_by_event": False}, found
+        return {}, found
 
     def unsupported_child(self, eid: str, what: str, hint: str) -> None:
         self.report("bpmn.E010", eid, f"unsupported: {what} on {eid!r}", hint)

@@ -156,6 +156,12 @@ def read_connector(el: etree._Element) -> tuple[dict | None, list[Finding]]:
     }, findings
 
 
+def empty_connector() -> dict:
+    """Connector props of a service task that names none (validation reports it)."""
+    return {"connector": None, "http": None, "handler": None, "result_variable": None, "retries": DEFAULT_RETRIES,
+            "retry_backoff": DEFAULT_RETRY_BACKOFF, "timeout": DEFAULT_TIMEOUT}
+
+
 def read_script(el: etree._Element) -> tuple[dict, list[Finding]]:
     """``<bpmn:script>``: one ``name = expression`` per line; blanks and '#' lines skipped."""
     eid = attr(el, "id")

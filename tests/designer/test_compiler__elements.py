@@ -187,3 +187,8 @@ def test_incoming_and_outgoing_follow_flow_document_order(bpmn):
             + bpmn.flow("a", "j", fid="f3") + bpmn.flow("b", "j", fid="f4") + bpmn.flows("j", "e"))
     graph = bpmn.compile(body).graph
     assert graph["nodes"]["g"]["outgoing"] == ["f2", "f1"] and graph["nodes"]["j"]["incoming"] == ["f3", "f4"]
+
+
+def test_a_process_may_call_itself(bpmn):
+    result = bpmn.compile(bpmn.around('<bpmn:callActivity id="c" calledElement="p"/>', "c"), known_process_keys=set())
+    assert result.ok and result.findings == []

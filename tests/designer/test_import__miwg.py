@@ -6,13 +6,15 @@ vanish silently.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from designer.bpmn import compile_bpmn, list_processes, parse_bpmn
 from designer.bpmn.compiler import NODE_TYPES
 from designer.bpmn.xmlns import BPMN, local_name
 
-MIWG = sorted((__import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "miwg").glob("*.bpmn"))
+MIWG = sorted((Path(__file__).resolve().parent.parent / "data" / "miwg").glob("*.bpmn"))
 UNSUPPORTED_EVENTS = {"escalationEventDefinition", "conditionalEventDefinition", "linkEventDefinition",
                       "cancelEventDefinition"}
 

@@ -214,10 +214,12 @@ class StepContext:
         self.take(token, taken)
 
     def take(self, token: Token, flows: list[Flow]) -> None:
-        """Move ``token`` along the first flow and fork new tokens for the others."""
-        for flow in flows[1:]:
-            self.new_token(flow.target, token.scope, flow=flow.id)
+        """Move ``token`` along the first flow and fork new tokens for the others; the
+        agenda then runs the branches in flow order."""
+        scope = token.scope
         self.move(token, flows[0])
+        for flow in flows[1:]:
+            self.new_token(flow.target, scope, flow=flow.id)
 
     # -- the loop ------------------------------------------------------------------------
 

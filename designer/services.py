@@ -1,6 +1,7 @@
 """Writes of the designer: deploy versions, save drafts. Keyword-only, one transaction each."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -24,6 +25,21 @@ class DeployResult:
     warnings: list = field(default_factory=list)
 
 
+_ENCODING_RE = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def xml_text(xml: str | bytes) -> str:
+    """Decode XML bytes with the encoding its declaration names (UTF-8 by default)."""
+    if isinstance(xml, str):
+        return xml
+    match = _ENCODING_RE.match(xml.lstrip(b"\xef\xbb\xbf")[:200])
+    encoding = match.group(1).decode("ascii") if match else "utf-8"
+    try:
+        return xml.decode(encoding).lstrip("\ufeff")
+    except LookupError:  # the parser accepted it, so it is a name Python does not know
+        return xml.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
 def _known_keys() -> set[str]:
     return set(ProcessDefinition.objects.filter(versions__isnull=False).values_list("key", flat=True))
 
@@ -34,11 +50,13 @@ def version_deploy(*, xml: str | bytes, user=None, accept_warnings: bool = False
     XML equal to the latest version returns that version (created=False). Errors refuse the
     deploy; warnings (soundness findings included) refuse it too unless `accept_warnings`.
     """
-    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
-    result = compile_bpmn(text, known_process_keys=_known_keys())
+    # Bytes go to the compiler as they are: it checks the size before reading, and honours
+    # the XML declaration's encoding (the MIWG files are ISO-8859-1).
+    result = compile_bpmn(xml, known_process_keys=_known_keys())
     errors = [f for f in result.findings if f.severity == "error"]
     if errors or result.graph is None:
         raise DeployError(errors or result.findings)
+    text = xml_text(xml)
     warnings = [f for f in result.findings if f.severity == "warning"]
     checksum = ProcessVersion.checksum_of(text)
     with transaction.atomic():

@@ -65,3 +65,12 @@ def test_deploy_command_prints_key_and_version_and_fails_on_errors(tmp_path):
     with pytest.raises(CommandError, match="1 of 1"):
         call_command("deploy", str(bad), stdout=StringIO(), stderr=err)
     assert "bpmn.E001" in err.getvalue()
+
+
+def test_latin1_file_deploys_and_keeps_its_characters():
+    xml = _loan().replace('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="ISO-8859-1"?>', 1)
+    assert xml.startswith('<?xml version="1.0" encoding="ISO-8859-1"?>')
+    xml = xml.replace('name="Loan approval"', 'name="Prêt approuvé"', 1)
+    version = version_deploy(xml=xml.encode("latin-1")).version
+    assert version.definition.name == "Prêt approuvé"
+    assert version.xml.encode("latin-1") == xml.encode("latin-1")

@@ -2,7 +2,8 @@
 
 Only activities that completed are compensated, each at most once, in reverse order of
 completion. The log keeps, per completed activity having a handler, the variables it saw
-when it completed; the handler runs with that snapshot as its local scope. A completed
+when it completed; the handler reads that snapshot (read-only: its writes go to the
+enclosing scopes). A completed
 sub-process without its own handler stands for the completed activities inside it, which
 are compensated in its place. Handlers run one after another as ordinary tokens (a handler
 may be a service task that waits), and the throwing token waits in status ``scope`` with
@@ -74,7 +75,7 @@ def run_next(ctx: "StepContext", thrower: Token) -> None:
             continue
         ctx.new_token(entry["handler"], thrower.scope, data={
             "compensates": entry["node"], "thrower": thrower.id,
-            "locals": dict(entry["variables"]),
+            "snapshot": entry["variables"],
         })
         return
     scope = thrower.data.pop("compensation")["scope"]

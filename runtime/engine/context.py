@@ -141,13 +141,18 @@ class StepContext:
 
     # -- variables -----------------------------------------------------------------------
 
-    def _layers(self, token: Token | None) -> list[dict]:
+    def _layers(self, token: Token | None, *, writable: bool = False) -> list[dict]:
+        """Local scopes from ``token`` outward. A compensation handler's snapshot (the
+        variables as its activity completed them) is read-only: writes pass through it."""
         layers = []
         tokens = self.state.tokens
         while token is not None:
-            local = token.data.get("locals")
+            data = token.data
+            local = data.get("locals")
             if local is not None:
                 layers.append(local)
+            if not writable and "snapshot" in data:
+                layers.append(data["snapshot"])
             token = tokens.get(token.scope) if token.scope is not None else None
         return layers
 
@@ -160,7 +165,7 @@ class StepContext:
 
     def write(self, token: Token | None, name: str, value: Any) -> None:
         """Set a variable in the nearest scope (from ``token``'s own) that defines it."""
-        for layer in self._layers(token):
+        for layer in self._layers(token, writable=True):
             if name in layer:
                 layer[name] = value
                 return

@@ -1,5 +1,6 @@
 """Boundary events on activities: timer, message, signal, error; interrupting or not."""
 from runtime.engine import commands as cmd
+from runtime.engine import events as ev
 from runtime.engine.testing.builder import GraphBuilder, error, message, signal, timer
 from runtime.engine.testing.driver import Driver
 
@@ -22,7 +23,7 @@ def test_interrupting_timer_cancels_the_task():
     result = d.fire("b")
     assert [c.wait_id for c in result.commands if isinstance(c, cmd.CancelHumanTask)] == [task.wait_id]
     assert d.status == "completed" and d.passed("escalated") and d.variables["escalations"] == 1
-    assert d.step(__import__("runtime.engine.events", fromlist=["x"]).TaskCompleted(task.wait_id)).ignored
+    assert d.step(ev.TaskCompleted(task.wait_id)).ignored
 
 
 def test_completing_the_task_cancels_its_boundary_timer():

@@ -32,7 +32,7 @@ class HistoryInline(ReadOnlyInline):
 
 class TokenInline(ReadOnlyInline):
     model = models.Token
-    fields = ("token_id", "node_id", "scope", "state", "loop", "created_at")
+    fields = ("token_id", "node_id", "scope", "state", "loop", "since")
     readonly_fields = fields
 
 

@@ -76,10 +76,10 @@ class Token(models.Model):
     scope = models.CharField(max_length=64, blank=True, default="", help_text="id of the token hosting this token's scope")
     state = models.CharField(max_length=16)
     loop = models.JSONField(default=dict, blank=True, help_text="multi-instance counters, when any")
-    created_at = models.DateTimeField(default=timezone.now)
+    since = models.DateTimeField(default=timezone.now, help_text="when the token reached this node and state")
 
     class Meta:
-        ordering = ["instance_id", "created_at", "id"]
+        ordering = ["instance_id", "since", "id"]
         constraints = [models.UniqueConstraint(fields=["instance", "token_id"], name="unique_token_per_instance")]
         indexes = [models.Index(fields=["node_id", "state"], name="token_node_state")]
 
@@ -105,6 +105,7 @@ class HumanTask(models.Model):
     # semi-join even with 100k open tasks spread over 50 groups.
     candidate_users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TaskCandidateUser", blank=True, related_name="candidate_tasks")
     candidate_groups = models.ManyToManyField(Group, through="TaskCandidateGroup", blank=True, related_name="candidate_tasks")
+    open_to_all = models.BooleanField(default=False, help_text="no candidates were named: every user may claim it")
     form = models.JSONField(default=list, blank=True, help_text="form fields with evaluated defaults")
     context = models.JSONField(default=dict, blank=True, help_text="extra data from the engine (inputs, unresolved names)")
     due_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +122,7 @@ class HumanTask(models.Model):
         constraints = [models.UniqueConstraint(fields=["instance", "wait_id"], name="unique_task_wait")]
         indexes = [
             models.Index(fields=["state", "-priority", "created_at"], name="task_inbox"),
+            models.Index(fields=["open_to_all", "state"], name="task_open_to_all"),
             models.Index(fields=["assignee", "state"], name="task_assignee_state"),
             models.Index(fields=["node_id", "state"], name="task_node_state"),
         ]
@@ -269,6 +271,7 @@ class Incident(models.Model):
     message = models.CharField(max_length=1000)
     detail = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
+    event = models.JSONField(null=True, blank=True, help_text="the engine event that failed; retry re-runs it")
     state = models.CharField(max_length=16, choices=IncidentState.choices, default=IncidentState.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -287,14 +290,20 @@ class Continuation(models.Model):
     (a child ending, a cancelled parent). `instance_continue_task` consumes them in order;
     the reconciler re-sends the wake-up for rows left behind."""
 
+    class Kind(models.TextChoices):
+        EVENT = "event", "engine event for this instance"
+        PUBLISH_MESSAGE = "publish_message", "message thrown by this instance"
+        THROW_SIGNAL = "throw_signal", "signal thrown by this instance"
+
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="continuations")
-    event = models.JSONField(help_text="{'type': ..., fields of the engine event}")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.EVENT)
+    event = models.JSONField(help_text="{'type': ..., fields of the engine event or message}")
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["created_at"], name="continuation_age")]
+        indexes = [models.Index(fields=["kind", "dispatched_at"], name="continuation_due")]
 
     def __str__(self) -> str:
         return f"{self.event.get('type')} for #{self.instance_id}"

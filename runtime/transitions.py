@@ -58,7 +58,7 @@ INSTANCE = TransitionTable.declare("instance", {
     None: ("running",),
     "running": ("suspended", "completed", "terminated", "failed", "cancelled", "compensating"),
     "suspended": ("running", "cancelled"),
-    "compensating": ("compensated", "failed", "cancelled", "terminated", "completed"),
+    "compensating": ("running", "compensated", "failed", "cancelled", "terminated", "completed"),
     "completed": (), "terminated": (), "failed": (), "cancelled": (), "compensated": (),
 })
 
@@ -98,6 +98,14 @@ INCIDENT = TransitionTable.declare("incident", {
     "open": ("resolved",),
     "resolved": (),
 })
+
+
+def created(table: TransitionTable, target: str, *, history: HistorySink, field: str = "state", node: str = "",
+            token: str = "", actor: str = "", data: dict[str, Any] | None = None) -> str:
+    """Record the creation edge of a new row that starts in ``target``."""
+    table.check(None, target)
+    history.add(f"{table.name}.{field}", node=node, token=token, to_state=target, data=data, actor=actor)
+    return target
 
 
 def advance(table: TransitionTable, obj: Any, target: str, *, history: HistorySink, field: str = "state",

@@ -1,0 +1,145 @@
+"""Reads of the runtime, keyword-only: inboxes, instance lists, history, monitoring counts.
+
+The inbox query is the one that must stay fast with 100k open tasks across 50 groups:
+"visible to me" is an OR of indexed conditions, each candidate test a semi-join on the
+(user, task) / (group, task) indexes of the through tables.
+"""
+from __future__ import annotations
+
+import threading
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from designer.models import ProcessVersion
+from runtime.models import (HistoryEvent, HumanTask, HumanTaskState, Incident, IncidentState, ProcessInstance,
+                            TaskCandidateGroup, TaskCandidateUser, Token)
+from runtime.store.graphs import graph_for
+
+ACTIVE_TASK_STATES = (HumanTaskState.OPEN, HumanTaskState.CLAIMED)
+
+
+def task_visibility(user) -> Q:
+    """Tasks the user may see: assigned to them, naming them or one of their groups as
+    candidates, or naming no candidates at all."""
+    if user.is_superuser:
+        return Q()
+    return (Q(assignee_id=user.pk) | Q(open_to_all=True)
+            | Q(pk__in=TaskCandidateUser.objects.filter(user_id=user.pk).values("task_id"))
+            | Q(pk__in=TaskCandidateGroup.objects.filter(group__user=user).values("task_id")))
+
+
+def task_list_for_user(*, user, state: str | None = None, mine: bool = False, process: str | None = None,
+                       instance_id: int | None = None) -> QuerySet[HumanTask]:
+    """The inbox: active tasks by default, highest priority and oldest first.
+
+    ``mine`` narrows to tasks assigned to the user; ``state`` takes a task state or "all".
+    """
+    qs = HumanTask.objects.filter(task_visibility(user))
+    if mine:
+        qs = qs.filter(assignee_id=user.pk)
+    if state in (None, "", "active"):
+        qs = qs.filter(state__in=ACTIVE_TASK_STATES)
+    elif state != "all":
+        qs = qs.filter(state=state)
+    if process:
+        qs = qs.filter(instance__version__definition__key=process)
+    if instance_id is not None:
+        qs = qs.filter(instance_id=instance_id)
+    return qs.select_related("instance__version__definition", "assignee").order_by("-priority", "created_at", "id")
+
+
+def task_get_for_user(*, user, task_id: int) -> HumanTask | None:
+    return task_list_for_user(user=user, state="all").filter(pk=task_id).first()
+
+
+def instance_list(*, status: str | None = None, process: str | None = None, business_key: str | None = None,
+                  version: int | None = None, has_incident: bool | None = None) -> QuerySet[ProcessInstance]:
+    qs = ProcessInstance.objects.select_related("version__definition", "started_by")
+    if status:
+        qs = qs.filter(status=status)
+    if process:
+        qs = qs.filter(version__definition__key=process)
+    if version is not None:
+        qs = qs.filter(version__number=version)
+    if business_key:
+        qs = qs.filter(business_key=business_key)
+    if has_incident is not None:
+        qs = qs.filter(has_incident=has_incident)
+    return qs.defer("state").order_by("-started_at", "-id")
+
+
+def instance_get(*, instance_id: int) -> ProcessInstance | None:
+    return ProcessInstance.objects.select_related("version__definition").filter(pk=instance_id).first()
+
+
+def instance_tokens(*, instance: ProcessInstance) -> QuerySet[Token]:
+    return Token.objects.filter(instance=instance).order_by("since", "id")
+
+
+def instance_history(*, instance: ProcessInstance, after_seq: int = 0) -> QuerySet[HistoryEvent]:
+    """Ordered history; ``after_seq`` lets a live client fetch only what it missed."""
+    return HistoryEvent.objects.filter(instance=instance, seq__gt=after_seq).order_by("seq")
+
+
+def instance_incidents(*, instance: ProcessInstance, open_only: bool = False) -> QuerySet[Incident]:
+    qs = Incident.objects.filter(instance=instance)
+    return qs.filter(state=IncidentState.OPEN) if open_only else qs
+
+
+def completed_nodes(*, instance: ProcessInstance) -> list[str]:
+    """Nodes the instance has completed or passed, in first-visit order (the path drawn on
+    the diagram)."""
+    seen: dict[str, None] = {}
+    for node in (HistoryEvent.objects.filter(instance=instance, type__in=("activity.completed", "token.moved", "token.consumed"))
+                 .exclude(node_id="").order_by("seq").values_list("node_id", flat=True)):
+        seen.setdefault(node, None)
+    return list(seen)
+
+
+def token_counts(*, version: ProcessVersion) -> dict[str, int]:
+    """Live tokens per node over the version's running instances (monitoring overlay)."""
+    rows = (Token.objects.filter(instance__version=version, instance__status__in=("running", "suspended", "compensating"))
+            .values("node_id").annotate(n=Count("id")))
+    return {row["node_id"]: row["n"] for row in rows}
+
+
+def instance_counts(*, version: ProcessVersion) -> dict[str, int]:
+    rows = ProcessInstance.objects.filter(version=version).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def latest_versions() -> QuerySet[ProcessVersion]:
+    newest = ProcessVersion.objects.filter(definition=OuterRef("definition")).order_by("-number").values("pk")[:1]
+    return ProcessVersion.objects.filter(pk=Subquery(newest)).only("id", "definition_id", "number")
+
+
+_start_cache: dict[int, list[tuple[str, str, str]]] = {}
+_start_lock = threading.Lock()
+
+
+def _start_events_of(version_id: int) -> list[tuple[str, str, str]]:
+    """(node id, kind, name) of a version's message/signal/timer start events; cached
+    forever because versions are immutable."""
+    found = _start_cache.get(version_id)
+    if found is None:
+        graph = graph_for(version_id)
+        found = []
+        for node in graph.start_events(None):
+            kind = node.event_kind
+            if kind in ("message", "signal"):
+                found.append((node.id, kind, node.event.get(kind) or ""))
+            elif kind == "timer":
+                found.append((node.id, kind, ""))
+        with _start_lock:
+            _start_cache[version_id] = found
+    return found
+
+
+def start_events(*, kind: str, name: str | None = None) -> list[tuple[int, str]]:
+    """(version id, start event id) of latest versions starting on a ``kind`` event."""
+    out = []
+    for version in latest_versions().order_by("definition__key"):
+        for node_id, node_kind, node_name in _start_events_of(version.pk):
+            if node_kind == kind and (name is None or node_name == name):
+                out.append((version.pk, node_id))
+    return out

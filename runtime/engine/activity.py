@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import commands as cmd
+from .compensation import log_completion
 from .graph import Node
 from .state import WAITING, Token
 from .timers import compute_due
@@ -93,7 +94,6 @@ def complete_activity(ctx: "StepContext", token: Token, results: dict[str, Any] 
         apply_results(ctx, token, node, results)
     write_outputs(ctx, token, node)
     if not token.data.get("compensates"):
-        from .compensation import log_completion
         log_completion(ctx, token, node)
     finish_activity(ctx, token, node)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,8 @@ class Expression:
     names: frozenset[str] = field(default=frozenset(), compare=False)
 
     def evaluate(self, variables: dict[str, Any]) -> Any:
-        evaluator = simpleeval.EvalWithCompoundTypes(names=variables, functions=dict(FUNCTIONS))
+        evaluator = _evaluator()
+        evaluator.names = variables
         evaluator.expr = self.source
         try:
             return evaluator._eval(self.tree.body)
@@ -81,6 +83,18 @@ class Expression:
             raise ExpressionError(f"no item {exc} in {self.source!r}") from None
         except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError) as exc:
             raise ExpressionError(f"{exc} in {self.source!r}") from None
+
+
+_LOCAL = threading.local()
+
+
+def _evaluator() -> simpleeval.EvalWithCompoundTypes:
+    """One evaluator per thread, reused: building one costs more than most evaluations
+    (the engine evaluates per node), and evaluation never re-enters itself."""
+    evaluator = getattr(_LOCAL, "evaluator", None)
+    if evaluator is None:
+        evaluator = _LOCAL.evaluator = simpleeval.EvalWithCompoundTypes(functions=dict(FUNCTIONS))
+    return evaluator
 
 
 def compile_expression(source: str) -> Expression:

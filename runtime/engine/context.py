@@ -15,7 +15,7 @@ from . import commands as cmd
 from .errors import EngineError, StepLimitExceeded
 from .expressions import ExpressionError, evaluate, evaluate_value
 from .graph import Flow, Graph, Node
-from .state import ENDED, JOINING, READY, RUNNING, InstanceState, Token, Wait
+from .state import ENDED, JOINING, READY, InstanceState, Token, Wait
 
 _CANCEL_COMMAND = {
     "task": cmd.CancelHumanTask, "call": cmd.CancelServiceCall, "timer": cmd.CancelTimer,
@@ -277,9 +277,6 @@ class StepContext:
         self.emit(cmd.InstanceStatusChanged(old, new, node, error_code, message))
         self.record("instance.status", node, None, old, new,
                     **({"error_code": error_code, "message": message} if error_code or message else {}))
-
-    def is_running(self) -> bool:
-        return self.state.status == RUNNING
 
 
 _NOT_ACTIVITIES = frozenset({

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .graph import Node
-from .state import CANCELLED, COMPENSATED, COMPLETED, FAILED, READY, TERMINATED, Token
+from .state import CANCELLED, COMPENSATED, COMPLETED, FAILED, TERMINATED, Token
 
 if TYPE_CHECKING:
     from .context import StepContext
@@ -106,6 +106,3 @@ def trigger_boundary(ctx: "StepContext", activity_token: Token, boundary: Node,
         ctx.cancel(activity_token, f"interrupted by {boundary.id}")
     return ctx.new_token(boundary.id, activity_token.scope, data={"trigger": dict(variables)})
 
-
-def token_is_ready(token: Token) -> bool:
-    return token.status == READY

@@ -131,6 +131,7 @@ class InstanceState:
         return self.status in ENDED
 
     def tokens_in(self, scope: str | None) -> list[Token]:
+        """Tokens directly inside a scope (None = process level); for store mirrors."""
         return [t for t in self.tokens.values() if t.scope == scope]
 
     def waits_of(self, token_id: str) -> list[Wait]:

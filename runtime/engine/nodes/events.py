@@ -105,9 +105,6 @@ class IntermediateCatchEvent(Behaviour):
         if "trigger" in token.data:
             _take_trigger(ctx, token, node, token.data.pop("trigger"))
             return
-        if node.event_kind == "link":
-            ctx.leave(token, node)
-            return
         subscribe_event(ctx, token, node)
         wait_here(ctx, token)
 

@@ -114,3 +114,28 @@ def test_interrupting_boundary_on_sub_process_cancels_inner_work():
     kinds = sorted(type(c).__name__ for c in result.commands)
     assert kinds == ["CancelHumanTask", "CancelServiceCall", "CancelTimer", "InstanceStatusChanged"]
     assert d.status == "completed" and d.passed("late")
+
+
+def test_service_error_travels_to_the_enclosing_sub_process_boundary():
+    b = GraphBuilder().start("s").sub("sp").end("ok").end("recovered").chain("s", "sp", "ok")
+    b.boundary("any", "sp", error(None)).chain("any", "recovered")
+    b.start("is", scope="sp").service("call", scope="sp").end("ie", scope="sp").chain("is", "call", "ie")
+    d = Driver(b.graph())
+    d.start()
+    d.fail("call", "HTTP_422", "unprocessable")
+    assert d.passed("recovered") and d.status == "completed" and not d.state.waits
+
+
+def test_non_interrupting_signal_on_sub_process_spawns_a_parallel_path():
+    b = GraphBuilder().start("s").sub("sp").end("ok").chain("s", "sp", "ok")
+    b.boundary("note", "sp", signal("ping"), cancel=False).script("count", pings="pings + 1").end("pinged")
+    b.chain("note", "count", "pinged")
+    b.start("is", scope="sp").user("work", scope="sp").end("ie", scope="sp").chain("is", "work", "ie")
+    d = Driver(b.graph())
+    d.start(pings=0)
+    d.signal("ping")
+    d.signal("ping")
+    assert d.variables["pings"] == 2 and d.token_nodes() == ["sp", "work"]
+    result = d.complete("work")
+    assert d.status == "completed"
+    assert [c.subscription for c in result.commands if isinstance(c, cmd.Unsubscribe)] == ["signal"]

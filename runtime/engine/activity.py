@@ -33,6 +33,10 @@ def start_activity(ctx: "StepContext", token: Token, node: Node, *, inputs: bool
             boundary = ctx.graph.nodes[bid]
             if boundary.event_kind in ("timer", "message", "signal"):
                 subscribe_event(ctx, token, boundary)
+            elif boundary.event_kind not in ("error", "compensate"):
+                from .errors import EngineError
+                raise EngineError(f"{boundary.event_kind} boundary events are not supported",
+                                  node=boundary.id, token=token.id)
 
 
 def subscribe_event(ctx: "StepContext", token: Token, event_node: Node,

@@ -8,6 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/flowyard
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+TEST_DIR ?= var/test
 
 .PHONY: install run test test-sqlite test-service test-browser bench bench-quick clean demo chromium
 
@@ -48,8 +49,8 @@ test: install chromium
 # test's Daphne subprocess see the same database.
 test-sqlite:
 	@echo "=== leg 1: SQLite (embedded topology) + browser tests"
-	rm -rf var/test && mkdir -p var/test
-	env -u DATABASE_URL -u REDIS_URL SQLITE_TEST_PATH=$(CURDIR)/var/test/test.sqlite3 \
+	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
+	env -u DATABASE_URL -u REDIS_URL SQLITE_TEST_PATH=$(abspath $(TEST_DIR))/test.sqlite3 FLOWYARD_TEST_DIR=$(abspath $(TEST_DIR)) \
 	  $(BIN)/pytest -m "not service" $(PYTEST_ARGS)
 
 # Leg 2: service mode, PostgreSQL + Redis and real Celery worker processes. Skipped with a
@@ -57,7 +58,7 @@ test-sqlite:
 test-service:
 	@if $(BIN)/python -m tests.services_up "$(PG_URL)" "$(REDIS_TEST_URL)"; then \
 	  echo "=== leg 2: PostgreSQL + Redis (service topology)"; \
-	  DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SECRET_KEY=test-only-secret \
+	  mkdir -p $(TEST_DIR); DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SECRET_KEY=test-only-secret FLOWYARD_TEST_DIR=$(abspath $(TEST_DIR)) \
 	    $(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
 	else echo "=== leg 2 SKIPPED: PostgreSQL at 127.0.0.1:5432 or Redis at 127.0.0.1:6379 not reachable"; fi
 

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 _started = threading.Event()
 _lock = threading.Lock()
 _worker = None
+_scheduler_stop = threading.Event()
 
 
 def start_embedded_worker(*, concurrency: int = 4) -> bool:
@@ -43,7 +44,21 @@ def start_embedded_worker(*, concurrency: int = 4) -> bool:
 def _start_scheduler() -> None:
     from runtime import scheduler
 
-    threading.Thread(target=scheduler.run_forever, name="flowyard-scheduler", daemon=True).start()
+    _scheduler_stop.clear()
+    threading.Thread(target=scheduler.run_forever, args=(_scheduler_stop,), name="flowyard-scheduler", daemon=True).start()
+
+
+def stop_embedded_worker() -> None:
+    """Stop the scheduler loop and the worker (tests call this before the database goes away)."""
+    global _worker
+    with _lock:
+        if not _started.is_set():
+            return
+        _scheduler_stop.set()
+        if _worker is not None:
+            _worker.stop(in_sighandler=False)
+            _worker = None
+        _started.clear()
 
 
 def embedded_running() -> bool:

@@ -13,6 +13,9 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where subprocess logs and screenshots go; `make test` sets it (default var/test).
+TEST_DIR = Path(os.environ.get("FLOWYARD_TEST_DIR", ROOT / "var" / "test"))
+TEST_DIR.mkdir(parents=True, exist_ok=True)
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -61,16 +64,24 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def _embedded_worker_session(django_db_setup):
+    from config.embedded import start_embedded_worker, stop_embedded_worker
+
+    start_embedded_worker()
+    yield
+    stop_embedded_worker()
+
+
 @pytest.fixture
-def embedded_worker(transactional_db):
-    """The in-process Celery worker + scheduler that `make run` uses (started once per session)."""
+def embedded_worker(request, transactional_db):
+    """The in-process Celery worker + scheduler that `make run` uses (started once per session,
+    stopped before the test database is destroyed)."""
     if not settings.EMBEDDED:
         pytest.skip("the embedded worker runs only in the embedded topology")
     if settings.DATABASES["default"]["TEST"].get("NAME") is None:
         pytest.skip("the embedded worker needs a file-based SQLite test database (SQLITE_TEST_PATH)")
-    from config.embedded import start_embedded_worker
-
-    start_embedded_worker()
+    request.getfixturevalue("_embedded_worker_session")
     yield
 
 
@@ -83,7 +94,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     env = _test_database_env()
-    log = open(ROOT / "var" / "test" / "celery-worker.log", "w") if (ROOT / "var" / "test").exists() else subprocess.DEVNULL
+    log = open(TEST_DIR / "celery-worker.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", "4",
          "--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", "test@%h"],
@@ -100,7 +111,7 @@ def live_server_url(django_db_setup, django_db_blocker):
     env = _test_database_env()
     env["FLOWYARD_EMBEDDED_WORKER"] = "1" if settings.EMBEDDED else "0"
     env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
-    log = open(ROOT / "var" / "test" / "daphne.log", "w") if (ROOT / "var" / "test").exists() else subprocess.DEVNULL
+    log = open(TEST_DIR / "daphne.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -112,8 +123,10 @@ def live_server_url(django_db_setup, django_db_blocker):
         _stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API keeps an event loop running while it is open,
+    which would break the asyncio tests of other modules."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("Debian's Chromium is missing in CI (make test installs it with apt-get)")

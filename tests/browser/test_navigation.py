@@ -1,11 +1,11 @@
 """Log in through the form and load every page of the navigation without a console error."""
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import User
 
+from tests.conftest import TEST_DIR
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "test" / "screenshots"
+SHOTS = TEST_DIR / "screenshots"
 
 
 def test_admin_reaches_every_navigation_page_and_sees_live(login, page_errors):

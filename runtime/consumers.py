@@ -34,3 +34,53 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def push(self, event):
         """Group messages of type 'push' are forwarded to the browser as they are."""
         await self.send_json(event["payload"])
+
+
+class InstanceConsumer(AsyncJsonWebsocketConsumer):
+    """The live instance page: joins ``instance.<id>`` when the user may see the instance
+    (staff, its starter, or someone with a task in it) and says hello with the current
+    history seq, so a page that missed pushes while connecting knows to re-fetch."""
+
+    async def connect(self):
+        from channels.db import database_sync_to_async
+
+        from runtime.live import instance_group
+
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        instance_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        if not await database_sync_to_async(_may_watch)(user, instance_id):
+            await self.close(code=4403)  # the same answer for "missing" and "not yours"
+            return
+        self.groups_joined = [instance_group(instance_id)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        # Read after joining: a push committed in between is either counted here or delivered.
+        seq = await database_sync_to_async(_history_seq)(instance_id)
+        await self.send_json({"type": "hello", "instance": instance_id, "seq": seq})
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def push(self, event):
+        await self.send_json(event["payload"])
+
+
+def _may_watch(user, instance_id: int) -> bool:
+    from runtime.monitoring import can_view_instance
+
+    return can_view_instance(user, instance_id)
+
+
+def _history_seq(instance_id: int) -> int:
+    from runtime.models import ProcessInstance
+
+    return ProcessInstance.objects.filter(pk=instance_id).values_list("history_seq", flat=True).first() or 0

@@ -118,7 +118,7 @@ def _recover_lost_calls(now) -> int:
                        token=call.token_id, data={"call": call.pk, "reason": "worker lost (lease expired)"})
             if call.attempt >= call.max_attempts:
                 call.max_attempts = call.attempt + 1  # the lost attempt never reported; give it one more
-            call.next_attempt_at = call.dispatched_at = now
+            call.next_attempt_at = call.dispatched_at = uow.now
             call.save(update_fields=["state", "max_attempts", "next_attempt_at", "dispatched_at"])
             uow.wakeups.add("service_call_execute_task", call.pk)
             uow.commit()

@@ -1,8 +1,7 @@
 """Who may act on human tasks and instances: small policies with one question each.
 
 Tasks: superusers may do anything. A task names its assignee and candidates; a task that
-names no candidates at all is open to every signed-in user (the model did not restrict
-it). A claimed task belongs to its assignee until unclaimed. Instances: operators are
+names neither is open to every signed-in user (the model did not restrict it). A claimed task belongs to its assignee until unclaimed. Instances: operators are
 superusers and holders of ``runtime.change_processinstance``.
 """
 from __future__ import annotations

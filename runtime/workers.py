@@ -27,7 +27,8 @@ from runtime.models import (Continuation, InstanceStatus, ProcessInstance, Servi
 from runtime.store import UnitOfWork
 
 log = logging.getLogger(__name__)
-EARLY_TOLERANCE = timedelta(seconds=1)
+EARLY_TOLERANCE = timedelta(seconds=1)       # a timer wake-up this early still fires
+CALL_EARLY_TOLERANCE = timedelta(seconds=0.25)  # a delayed retry may arrive a little early
 
 
 # -- continuations -----------------------------------------------------------------------
@@ -128,8 +129,9 @@ def _next_cycle(job: TimerJob, now):
     timer = job.timer or {}
     if timer.get("type") != "cycle":
         return None
+    interval = str(timer.get("value", "")).split("/")[-1]  # R<n>/[start/]<duration>
     try:
-        interval = parse_duration(str(timer.get("value", "")).split("/")[-1])
+        parse_duration(interval)
     except EngineError:
         return None
     due = next_occurrence(job.due_at, interval, job.repeats_left)
@@ -169,7 +171,7 @@ def _claim_attempt(call_id: int):
                                             "reason": f"call is {call.state}"})
             uow.commit()
             return None
-        if call.next_attempt_at > uow.now + EARLY_TOLERANCE or instance.status == InstanceStatus.SUSPENDED:
+        if call.next_attempt_at > uow.now + CALL_EARLY_TOLERANCE or instance.status == InstanceStatus.SUSPENDED:
             return None  # too early (the delayed wake-up will come) or held until resume
         if instance.status in ENDED:
             tt.advance(tt.SERVICE_CALL, call, ServiceCallState.CANCELLED, history=uow.history(instance),

@@ -228,7 +228,7 @@ class RowWriter:
             missing = [u for u in cand_users if u not in users]
             if missing:
                 task.context.setdefault("unresolved", []).extend(missing)
-            task.open_to_all = not cand_users and not cand_groups
+            task.open_to_all = not wanted and not cand_users and not cand_groups
             task.state = HumanTaskState.CLAIMED if task.assignee_id else HumanTaskState.OPEN
             task.claimed_at = self.uow.now if task.assignee_id else None
         HumanTask.objects.bulk_create([task for task, _, _ in self.tasks])

@@ -40,4 +40,6 @@ def send_now(pending: list[tuple[str, tuple, float | None]]) -> None:
             else:
                 task.apply_async(args=args)
         except Exception:  # the reconciler re-sends from the rows
+            if task.app.conf.task_always_eager:  # eager (tests): the "send" ran the task; show its failure
+                raise
             log.warning("could not send wake-up %s%r", task_name, args, exc_info=True)

@@ -54,10 +54,11 @@ def wakeups(eager_celery, django_capture_on_commit_callbacks):
 def users(db):
     reviewers = Group.objects.create(name="reviewers")
     managers = Group.objects.create(name="managers")
-    alice = User.objects.create_user("alice", password="x")
-    bob = User.objects.create_user("bob", password="x")
-    carol = User.objects.create_user("carol", password="x")
-    root = User.objects.create_superuser("root", password="x")
+    # No passwords: hashing one costs ~0.3 s; tests log in with force_login.
+    alice = User.objects.create_user("alice")
+    bob = User.objects.create_user("bob")
+    carol = User.objects.create_user("carol")
+    root = User.objects.create_superuser("root", email="", password=None)
     alice.groups.add(reviewers)
     bob.groups.add(reviewers, managers)
 
@@ -67,3 +68,26 @@ def users(db):
     u = Users()
     u.alice, u.bob, u.carol, u.root, u.reviewers, u.managers = alice, bob, carol, root, reviewers, managers
     return u
+
+
+@pytest.fixture
+def handlers(settings):
+    from tests.runtime import handlers as module
+
+    settings.FLOWYARD = {**settings.FLOWYARD, "PYTHON_HANDLERS": ["tests.runtime.handlers."]}
+    module.CALLS.clear()
+    module.FAILURES["left"] = 0
+    return module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_version_caches():
+    """Rolled-back tests reuse version ids; the per-version caches assume ids are never
+    reused (true in production: versions are immutable and never deleted)."""
+    from runtime import jobs, selectors
+    from runtime.store import graphs
+
+    graphs.clear()
+    selectors._start_cache.clear()
+    jobs._synced_versions.clear()
+    yield

@@ -35,7 +35,7 @@ class Rows:
                     row[name] = f"{self.prefix}-{i}-{name}" in data
             rows.append(row)
         if action == f"add:{self.prefix}":
-            rows.append({})
+            rows.append({name: field.initial or "" for name, field in self.form_class.base_fields.items()})
         forms_ = []
         for i, row in enumerate(rows):
             bound = {f"{self.prefix}-{i}-{k}": v for k, v in row.items() if v not in (False, None)}

@@ -93,3 +93,11 @@ def instance_starter():
     except ImportError:
         return None
     return getattr(services, "instance_start", None)
+
+
+def start_errors() -> tuple[type[Exception], ...]:
+    """The runtime's refusals of a start (mapped to a message next to the form)."""
+    try:
+        return (importlib.import_module("runtime.services").RuntimeServiceError,)
+    except (ImportError, AttributeError):
+        return (ValueError,)

@@ -19,7 +19,8 @@ from designer.bpmn import MAX_BYTES, BpmnError, parse_bpmn
 from designer.properties import ElementNotFound, element_view, panel_apply, panel_open
 from designer.services import DeployError, draft_save, version_deploy
 
-from .common import definition_or_404, deployed_keys, draft_findings, draft_of, instance_starter
+from . import common
+from .common import definition_or_404, deployed_keys, draft_findings, draft_of
 
 
 def _posted_xml(request) -> str | None:
@@ -37,7 +38,7 @@ def editor(request, key):
     versions = definition.versions.select_related("deployed_by").order_by("-number")
     return render(request, "designer/editor.html", {
         "definition": definition, "draft": draft, "versions": versions,
-        "can_start": instance_starter() is not None and versions.exists(),
+        "can_start": common.instance_starter() is not None and versions.exists(),
     })
 
 

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from designer.graph_diff import graph_diff
 
-from .common import definition_or_404, instance_starter
+from . import common
+from .common import definition_or_404
 
 
 @login_required
@@ -66,7 +67,7 @@ def version_diff(request, key):
 def instance_start_view(request, key):
     """Start an instance of the latest (or a chosen) version; HX-Redirect to its page."""
     definition = definition_or_404(key)
-    start = instance_starter()
+    start = common.instance_starter()
     if start is None:
         return HttpResponse('<p class="error">Starting instances is not available yet.</p>', status=501)
     errors = {}
@@ -77,17 +78,15 @@ def instance_start_view(request, key):
     except ValueError:
         errors["variables"] = 'variables must be a JSON object, e.g. {"amount": 1200}'
         variables = {}
-    version = definition.versions.order_by("-number").first()
-    if request.POST.get("version"):
-        version = definition.versions.filter(number=request.POST["version"]).first()
-    if version is None:
+    number = request.POST.get("version") or None
+    if not definition.versions.filter(**({"number": number} if number else {})).exists():
         errors["version"] = "deploy the process before starting it"
     if errors:
         return render(request, "designer/_start_result.html", {"errors": errors}, status=400)
     try:
-        instance = start(version=version, variables=variables, user=request.user,
-                         business_key=request.POST.get("business_key", "").strip())
-    except Exception as exc:  # the runtime names what is wrong (bad variables, missing start...)
+        instance = start(process_key=key, version=int(number) if number else None, variables=variables,
+                         business_key=request.POST.get("business_key", "").strip(), user=request.user)
+    except common.start_errors() as exc:  # the runtime says what is wrong (variable names, no none start...)
         return render(request, "designer/_start_result.html", {"errors": {"start": str(exc)}}, status=400)
     try:
         url = reverse("instance-detail", args=[instance.pk])

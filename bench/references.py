@@ -1,0 +1,215 @@
+"""Bookkeeping shared by all scenarios, and the reference systems' measurements.
+
+Each method records ``Measurement``s under stable keys (``spiff.persisted.straight10.p1``);
+``bench.report`` pairs them into ratios. A system that cannot run records its reason
+instead of a value, so one missing piece never hides the other figures.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+
+from bench import celery_ref, flowyard_side, history, pg
+from bench.measure import REPO, Measurement, child_env, median, percentile, run_processes
+from bench.workers import celery_workers, redis_available, redis_url
+
+SPIFF_DB, VIEWFLOW_DB, FLOWYARD_DB = "bench_spiff", "bench_viewflow", "flowyard_bench"
+FLOWYARD_REDIS_DB = 12
+#: Flow nodes one instance passes through (start and end included): the "steps" per instance.
+STEPS = {"straight10": 12, "fork_join": 13, "service10": 12, "service10_http": 12}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    spiff_memory: int
+    per_process: int          # persisted Spiff, viewflow
+    flowyard_starts: int      # in-process starts per process
+    service_instances: int
+    latency_samples: int
+    celery_tasks: int
+    celery_round_trips: int
+    pg_seconds: float
+    history_instances: int
+    worker_counts: tuple[int, ...]
+    wait_timeout: float
+    http_throughput: bool = True   # quick mode times the http variant's latency only
+
+
+QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=40, service_instances=8, latency_samples=3,
+              celery_tasks=500, celery_round_trips=30, pg_seconds=1, history_instances=10_000,
+              worker_counts=(1, 2), wait_timeout=30, http_throughput=False)
+FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
+             celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
+             worker_counts=(1, 2), wait_timeout=600)
+
+
+class References:
+    SYSTEMS = ("flowyard", "spiff", "viewflow", "celery", "pg")
+
+    def __init__(self, sizes: Sizes, log=print, systems: tuple[str, ...] = SYSTEMS):
+        self.sizes, self.log, self.systems = sizes, log, tuple(systems)
+        self.results: dict[str, Measurement] = {}
+        self.notes: dict = {}
+        self.pg_problem = pg.available()
+        self.flowyard_problem = "not checked"
+        self.flowyard_url = pg.db_url(FLOWYARD_DB)
+        self.flowyard_env = flowyard_side.flowyard_env(database_url=self.flowyard_url,
+                                                       redis_url=redis_url(FLOWYARD_REDIS_DB))
+
+    # --- bookkeeping -------------------------------------------------------------------
+    def record(self, key, system, scenario, variant, units, value=None, error="", **detail) -> Measurement:
+        m = Measurement(key, system, scenario, variant, units, value, error, detail)
+        self.results[key] = m
+        shown = f"{value:,.2f} {units}" if value is not None else f"n/a ({error})"
+        self.log(f"  {key:<42} {shown}")
+        return m
+
+    def attempt(self, keys: list[tuple], func) -> None:
+        """Run ``func``; on failure record every key in ``keys`` as n/a with the reason."""
+        try:
+            func()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            self.notes.setdefault("errors", []).append({"keys": [k[0] for k in keys], "traceback": traceback.format_exc()})
+            for key, system, scenario, variant, units in keys:
+                if key not in self.results:
+                    self.record(key, system, scenario, variant, units, error=reason)
+
+    def wants(self, system: str) -> bool:
+        return system in self.systems
+
+    def value(self, key: str) -> float | None:
+        m = self.results.get(key)
+        return m.value if m and m.ok else None
+
+    # --- preparation -------------------------------------------------------------------
+    def prepare_flowyard(self) -> None:
+        """Probe the public services; when present, recreate and migrate ``flowyard_bench``."""
+        if self.pg_problem:
+            self.flowyard_problem = self.pg_problem
+            return
+        pg.ensure_database(FLOWYARD_DB, recreate=True)
+        probe = self._flowyard_command("probe")
+        self.notes["flowyard_probe"] = probe
+        if not probe.get("available"):
+            missing = ", ".join(probe.get("missing", [])) or probe.get("error", "")
+            self.flowyard_problem = f"not available yet: {missing}"[:400]
+            return
+        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO,
+                                 env=child_env(self.flowyard_env), capture_output=True, text=True, timeout=300)
+        if migrate.returncode:
+            self.flowyard_problem = f"migrate failed: {migrate.stderr.strip()[-300:]}"
+            return
+        self.notes["flowyard_deploy"] = self._flowyard_command("deploy", *STEPS)
+        self.flowyard_problem = self.notes["flowyard_deploy"].get("error", "")
+
+    def _flowyard_command(self, *args) -> dict:
+        out = subprocess.run([sys.executable, "-m", "bench.flowyard_side", *args], cwd=REPO,
+                             env=child_env(self.flowyard_env), capture_output=True, text=True, timeout=120)
+        lines = [line for line in out.stdout.splitlines() if line.startswith("@@BENCH ")]
+        if not lines:
+            return {"available": False, "error": (out.stderr.strip() or "no answer")[-300:]}
+        return json.loads(lines[-1][len("@@BENCH "):])
+
+    def require_flowyard(self) -> None:
+        if self.flowyard_problem:
+            raise RuntimeError(self.flowyard_problem)
+
+    def require_pg(self) -> None:
+        if self.pg_problem:
+            raise RuntimeError(self.pg_problem)
+
+    # --- references ----------------------------------------------------------------------
+    def pg_limit(self) -> None:
+        if not self.wants("pg"):
+            return
+        for clients in (1, 16):
+            key = f"pg.limit.c{clients}"
+            self.attempt([(key, "PostgreSQL", "pg_limit", f"{clients} clients", "tx/s")],
+                         lambda c=clients, k=key: self._pg_limit(k, c))
+
+    def _pg_limit(self, key: str, clients: int) -> None:
+        self.require_pg()
+        url = pg.ensure_database("bench_pglimit")
+        pg.limit_prepare(url)
+        tps, tool = pg.limit_tps(url, clients, self.sizes.pg_seconds)
+        self.record(key, "PostgreSQL", "pg_limit", f"{clients} clients, insert+update", "tx/s", tps, tool=tool)
+
+    def celery(self, workers: int = 1) -> None:
+        if not self.wants("celery"):
+            return
+        keys = [(f"celery.throughput.w{workers}", "Celery", "celery", f"{workers} worker", "tasks/s")]
+        if workers == 1:
+            keys += [("celery.rtt.p50", "Celery", "celery", "sequential round trip p50", "ms"),
+                     ("celery.rtt.p99", "Celery", "celery", "sequential round trip p99", "ms")]
+        self.attempt(keys, lambda: self._celery(workers))
+
+    def _celery(self, workers: int) -> None:
+        problem = redis_available(celery_ref.BROKER)
+        if problem:
+            raise RuntimeError(problem)
+        with celery_workers("bench.celery_ref", count=workers, broker=celery_ref.BROKER):
+            celery_ref.app.control.purge()
+            celery_ref.throughput(min(200, self.sizes.celery_tasks))  # warm-up
+            rate = celery_ref.throughput(self.sizes.celery_tasks)
+            self.record(f"celery.throughput.w{workers}", "Celery", "celery", f"{workers} worker process(es), threads x8",
+                        "tasks/s", rate, tasks=self.sizes.celery_tasks)
+            if workers == 1:
+                samples = celery_ref.round_trips(self.sizes.celery_round_trips)
+                self.record("celery.rtt.p50", "Celery", "celery", "sequential round trip p50", "ms", median(samples) * 1000)
+                self.record("celery.rtt.p99", "Celery", "celery", "sequential round trip p99", "ms", percentile(samples, 99) * 1000)
+        celery_ref.app.close()
+
+    def spiff(self, process: str) -> None:
+        if not self.wants("spiff"):
+            return
+        from bench.spiff_ref import spiff_version
+
+        system = f"SpiffWorkflow {spiff_version()}"
+        key = f"spiff.memory.{process}.p1"
+        self.attempt([(key, system, process, "in memory, 1 process", "inst/s")], lambda: self._rate(
+            key, system, process, "in memory, 1 process", "bench.spiff_ref:MemoryRunner", {"process": process},
+            1, self.sizes.spiff_memory))
+        for procs in (1, 2):
+            key = f"spiff.persisted.{process}.p{procs}"
+            variant = f"persisted per step (JSON -> PostgreSQL), {procs} process(es)"
+            self.attempt([(key, system, process, variant, "inst/s")], lambda k=key, v=variant, p=procs: self._spiff_persisted(
+                k, system, process, v, p))
+
+    def _spiff_persisted(self, key, system, process, variant, procs) -> None:
+        self.require_pg()
+        url = pg.ensure_database(SPIFF_DB)
+        self._rate(key, system, process, variant, "bench.spiff_ref:PersistedRunner",
+                   {"process": process, "url": url}, procs, self.sizes.per_process)
+
+    def viewflow(self) -> None:
+        if not self.wants("viewflow"):
+            return
+        for procs in (1, 2):
+            key = f"viewflow.straight10.p{procs}"
+            self.attempt([(key, "django-viewflow", "straight10", f"{procs} process(es)", "inst/s")],
+                         lambda k=key, p=procs: self._viewflow(k, p))
+
+    def _viewflow(self, key: str, procs: int) -> None:
+        self.require_pg()
+        from importlib.metadata import version
+
+        url = pg.ensure_database(VIEWFLOW_DB)
+        env = {"DJANGO_SETTINGS_MODULE": "bench.viewflow_project.settings", "BENCH_VIEWFLOW_DATABASE_URL": url}
+        if "viewflow_migrated" not in self.notes:
+            subprocess.run([sys.executable, "-m", "django", "migrate", "--noinput", "-v0"], cwd=REPO,
+                           env=child_env(env), check=True, capture_output=True, timeout=300)
+            self.notes["viewflow_migrated"] = True
+        self._rate(key, f"django-viewflow {version('django-viewflow')}", "straight10",
+                   f"10 function nodes, {procs} process(es)", "bench.viewflow_project.runner:Straight10Runner",
+                   {}, procs, self.sizes.per_process, env=env)
+
+    def _rate(self, key, system, scenario, variant, target, params, procs, n, env=None) -> dict:
+        out = run_processes(target, params, processes=procs, n_per_process=n, env=env)
+        self.record(key, system, scenario, variant, "inst/s", out["rate"], instances=out["total"],
+                    seconds=round(out["elapsed"], 3), children=out["children"])
+        return out

@@ -1,0 +1,202 @@
+"""The scenarios of issue 9: Flowyard measured next to its references in the same run.
+
+Flowyard runs on PostgreSQL + Redis. Processes without a wait state (``straight10``,
+``fork_join``) complete inside ``instance_start``, so they are measured as in-process starts
+from 1 and 2 processes; ``service10`` goes through real ``celery -A config worker``
+processes and is timed from the first start until every instance is ``completed``.
+"""
+from __future__ import annotations
+
+import time
+
+from bench import flowyard_side, history, pg
+from bench.httpservice import direct_call_seconds, direct_handler_seconds, echo_service
+from bench.measure import median, percentile, run_processes
+from bench.references import FULL, QUICK, STEPS, References, Sizes  # noqa: F401 (re-exported)
+from bench.workers import celery_workers, purge
+
+SCENARIOS = ["pg_limit", "celery", "straight10", "fork_join", "service10", "workers", "history_growth", "human"]
+FLOWYARD = "Flowyard"
+FLOWYARD_SCENARIOS = {"straight10", "fork_join", "service10", "workers", "history_growth", "human"}
+
+
+class Bench(References):
+    def run(self, scenarios: list[str]) -> None:
+        if self.wants("flowyard") and set(scenarios) & FLOWYARD_SCENARIOS:
+            self.log("preparing Flowyard (database flowyard_bench)")
+            self.prepare_flowyard()
+            if self.flowyard_problem:
+                self.log(f"  Flowyard: {self.flowyard_problem}")
+        timings = self.notes.setdefault("scenario_seconds", {})
+        for name in SCENARIOS:
+            if name in scenarios:
+                self.log(f"scenario {name}")
+                began = time.monotonic()
+                getattr(self, f"scenario_{name}")()
+                timings[name] = round(time.monotonic() - began, 1)
+                self.log(f"  ({timings[name]:.1f}s)")
+
+    # --- scenarios ---------------------------------------------------------------------
+    def scenario_pg_limit(self) -> None:
+        self.pg_limit()
+
+    def scenario_celery(self) -> None:
+        self.celery(workers=1)
+
+    def scenario_straight10(self) -> None:
+        self.flowyard_starts("straight10", 1)
+        self.spiff("straight10")
+        self.viewflow()
+        self.flowyard_starts("straight10", 2)
+
+    def scenario_fork_join(self) -> None:
+        self.flowyard_starts("fork_join", 1)
+        self.spiff("fork_join")
+        self.flowyard_starts("fork_join", 2)
+
+    def scenario_service10(self) -> None:
+        if not self.wants("flowyard"):
+            return
+        direct = direct_handler_seconds(10_000) * 1000
+        self.record("direct.handler_ms", "Python", "service10", "bench.handlers.echo called directly", "ms", direct)
+        keys = [(f"flowyard.{p}.{k}", FLOWYARD, "service10", k, u) for p in ("service10", "service10_http")
+                for k, u in (("task_ms", "ms"), ("overhead_ms", "ms"), ("w1", "inst/s"))]
+        self.attempt(keys, self._service10)
+
+    def _service10(self) -> None:
+        """One worker pool for all four figures: starting workers costs seconds."""
+        self.require_flowyard()
+        with self.flowyard_workers(1), echo_service() as base_url:
+            self.service_latency("service10", {}, self.value("direct.handler_ms"))
+            self.service_throughput("service10", {}, workers=1)
+            direct = direct_call_seconds(base_url, 200)["median"] * 1000
+            self.record("direct.http_ms", "httpx", "service10", "POST to the echo service directly", "ms", direct)
+            self.service_latency("service10_http", {"svc": base_url}, direct)
+            if self.sizes.http_throughput:
+                self.service_throughput("service10_http", {"svc": base_url}, workers=1)
+
+    def scenario_workers(self) -> None:
+        if "flowyard.inproc.straight10.p2" not in self.results:
+            self.flowyard_starts("straight10", 1)
+            self.flowyard_starts("straight10", 2)
+        if self.wants("flowyard"):
+            for workers in (1, 2):
+                key = f"flowyard.service10.w{workers}"
+                if key not in self.results:
+                    self.attempt([(key, FLOWYARD, "service10", f"{workers} worker process(es)", "inst/s")],
+                                 lambda w=workers: self._workers(w))
+        self.celery(workers=2)
+        if "celery.throughput.w1" not in self.results:
+            self.celery(workers=1)
+
+    def _workers(self, workers: int) -> None:
+        self.require_flowyard()
+        with self.flowyard_workers(workers):
+            self.service_throughput("service10", {}, workers=workers)
+
+    def scenario_history_growth(self) -> None:
+        if not self.wants("flowyard"):
+            return
+        key = "flowyard.history.filled"
+        variant = f"straight10 with {self.sizes.history_instances:,} completed instances + history"
+        if "flowyard.inproc.straight10.p1" not in self.results:
+            self.flowyard_starts("straight10", 1)
+        self.attempt([(key, FLOWYARD, "history_growth", variant, "inst/s")], lambda: self._history(key, variant))
+
+    def _history(self, key: str, variant: str) -> None:
+        self.require_flowyard()
+        self.log(f"  generating {self.sizes.history_instances:,} completed instances ...")
+        generated = history.generate(self.flowyard_url, self.sizes.history_instances)
+        self.notes["history_generated"] = generated
+        self.flowyard_starts("straight10", 1, key=key, scenario="history_growth", variant=variant)
+        self.results[key].detail["completed_instances"] = history.completed_count(self.flowyard_url)
+
+    def scenario_human(self) -> None:
+        if not self.wants("flowyard"):
+            return
+        keys = [(f"flowyard.human.{q}", FLOWYARD, "human", f"complete -> next task on inbox WebSocket, {q}", "ms")
+                for q in ("p50", "p99")]
+        probe = self.notes.get("flowyard_probe", {})
+        reason = self.flowyard_problem or (
+            "" if probe.get("human_available") else
+            "not available yet: needs runtime.services.task_complete and the inbox WebSocket consumer")
+        reason = reason or "not available yet: the harness's WebSocket client is not written (waits on the inbox consumer)"
+        for key, *rest in keys:
+            self.record(key, *rest, error=reason)
+
+    # --- Flowyard measurements ---------------------------------------------------------
+    def flowyard_starts(self, process: str, procs: int, *, key: str = "", scenario: str = "", variant: str = "") -> None:
+        if not self.wants("flowyard"):
+            return
+        key = key or f"flowyard.inproc.{process}.p{procs}"
+        variant = variant or f"durable, instance_start in {procs} process(es)"
+        self.attempt([(key, FLOWYARD, scenario or process, variant, "inst/s")],
+                     lambda: self._flowyard_starts(key, process, procs, scenario or process, variant))
+
+    def _flowyard_starts(self, key, process, procs, scenario, variant) -> None:
+        self.require_flowyard()
+        url = self.flowyard_url
+        # only the 1-process run reports transactions, so only it waits for the stats to settle
+        out = run_processes("bench.flowyard_side:StartRunner", {"process": process, "settle": procs == 1,
+                                                                "warmup": 3}, processes=procs,
+                            n_per_process=self.sizes.flowyard_starts, env=self.flowyard_env,
+                            before_go=lambda: pg.xact_stats(url))
+        after = pg.xact_stats(url)
+        delta = {k: after[k] - out["before"][k] for k in after}
+        per_instance = {k: round(v / out["total"], 2) for k, v in delta.items()}
+        queries = out["children"][0].get("queries_per_instance")
+        self.record(key, FLOWYARD, scenario, variant, "inst/s", out["rate"], instances=out["total"],
+                    seconds=round(out["elapsed"], 3), per_instance=per_instance, queries_per_instance=queries)
+        if procs == 1 and not key.startswith("flowyard.history"):
+            steps = STEPS[process]
+            if queries is not None:
+                self.record(f"flowyard.queries.{process}", FLOWYARD, process, "DB round trips per instance", "queries", queries)
+                self.record(f"flowyard.queries_per_step.{process}", FLOWYARD, process,
+                            f"DB round trips per step ({steps} steps)", "queries/step", queries / steps)
+            self.record(f"flowyard.tx.{process}", FLOWYARD, process, "committed transactions per instance",
+                        "tx/inst", per_instance["xact_commit"])
+
+    def flowyard_workers(self, count: int):
+        """``celery -A config worker`` processes on the bench database, as compose runs them."""
+        purge(self.flowyard_env["REDIS_URL"])  # wake-ups left by an earlier run name rows that are gone
+        return celery_workers("config", count=count, broker=self.flowyard_env["REDIS_URL"], env=self.flowyard_env)
+
+    def service_throughput(self, process: str, variables: dict, *, workers: int) -> None:
+        """Start N instances at once from one process; time until all are completed (workers running)."""
+        key = f"flowyard.{process}.w{workers}"
+        variant = f"through {workers} Celery worker process(es), threads x8"
+        self.attempt([(key, FLOWYARD, "service10", variant, "inst/s")],
+                     lambda: self._service_throughput(key, process, variables, workers, variant))
+
+    def _service_throughput(self, key, process, variables, workers, variant) -> None:
+        self.require_flowyard()
+        url, n = self.flowyard_url, self.sizes.service_instances
+        watermark = {}
+        out = run_processes(
+            "bench.flowyard_side:StartRunner",
+            {"process": process, "variables": variables, "expect_done": False, "count_instances": 0, "warmup": 0,
+             "settle": False},
+            processes=1, n_per_process=n, env=self.flowyard_env,
+            before_go=lambda: watermark.setdefault("id", flowyard_side.max_instance_id(url)),
+            after_go=lambda t_go: flowyard_side.wait_completed(url, after_id=watermark["id"], expected=n,
+                                                              timeout=self.sizes.wait_timeout))
+        elapsed = out["after"]["t_done"] - out["t_go"]
+        self.record(key, FLOWYARD, "service10", variant, "inst/s", n / elapsed, instances=n,
+                    seconds=round(elapsed, 3), start_seconds=round(out["elapsed"], 3))
+
+    def service_latency(self, process: str, variables: dict, direct_ms: float | None) -> None:
+        """Sequential instances; p50 / 10 is the time per service task (workers running)."""
+        keys = [(f"flowyard.{process}.task_ms", FLOWYARD, "service10", "time per service task (sequential p50 / 10)", "ms"),
+                (f"flowyard.{process}.overhead_ms", FLOWYARD, "service10", "overhead per task above the direct call", "ms")]
+        self.attempt(keys, lambda: self._service_latency(process, variables, direct_ms))
+
+    def _service_latency(self, process: str, variables: dict, direct_ms: float) -> None:
+        self.require_flowyard()
+        out = run_processes("bench.flowyard_side:LatencyRunner", {"process": process, "variables": variables},
+                            processes=1, n_per_process=self.sizes.latency_samples, env=self.flowyard_env)
+        samples = out["children"][0]["samples"]
+        per_task = median(samples) * 1000 / 10
+        self.record(f"flowyard.{process}.task_ms", FLOWYARD, "service10", "time per service task (sequential p50 / 10)",
+                    "ms", per_task, p99_instance_ms=percentile(samples, 99) * 1000, samples=len(samples))
+        self.record(f"flowyard.{process}.overhead_ms", FLOWYARD, "service10", "overhead per task above the direct call",
+                    "ms", per_task - (direct_ms or 0.0), direct_ms=direct_ms)

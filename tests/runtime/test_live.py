@@ -1,0 +1,76 @@
+"""Live pushes: sent only after commit, to the instance/version/user/group channel groups,
+each carrying the instance's history sequence number; a failing layer never breaks a step."""
+import pytest
+from channels import layers as channel_layers
+from django.db import transaction
+
+from runtime import live, services
+from runtime.models import HumanTask, ProcessInstance
+from tests.runtime import graphs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class RecordingLayer:
+    def __init__(self, fail=False):
+        self.sent = []
+        self.fail = fail
+
+    async def group_send(self, group, message):
+        if self.fail:
+            raise ConnectionError("layer down")
+        self.sent.append((group, message["payload"]))
+
+
+@pytest.fixture
+def layer(monkeypatch):
+    recording = RecordingLayer()
+    monkeypatch.setattr(channel_layers, "get_channel_layer", lambda alias="default": recording)
+    return recording
+
+
+def sent(layer):
+    live._background.flush()
+    return layer.sent
+
+
+def test_an_instance_change_is_pushed_with_its_sequence_number(deploy, users, layer):
+    deploy(graphs.loan())
+    instance = services.instance_start(process_key="loan", variables={"amount": 1})
+    instance.refresh_from_db()
+    pushes = dict((g, p) for g, p in sent(layer) if p["type"] == "instance")
+    assert set(pushes) == {f"instance.{instance.pk}", f"version.{instance.version_id}"}
+    assert pushes[f"instance.{instance.pk}"]["seq"] == instance.history_seq
+    task_pushes = [(g, p) for g, p in sent(layer) if p["type"] == "task"]
+    assert {g for g, _ in task_pushes} == {"group.reviewers", f"instance.{instance.pk}"}
+    assert all(p["seq"] == instance.history_seq for _, p in task_pushes)
+
+    layer.sent.clear()
+    services.task_claim(task=HumanTask.objects.get(), user=users.alice)
+    instance.refresh_from_db()
+    groups = {g for g, p in sent(layer) if p["type"] == "task"}
+    assert groups == {"group.reviewers", f"user.{users.alice.pk}", f"instance.{instance.pk}"}
+    assert {p["seq"] for _, p in sent(layer)} == {instance.history_seq}
+
+
+def test_nothing_is_pushed_for_a_rolled_back_transaction(deploy, layer):
+    deploy(graphs.loan())
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            services.instance_start(process_key="loan", variables={"amount": 1})
+            raise RuntimeError("roll back")
+    assert sent(layer) == [] and not ProcessInstance.objects.exists()
+
+
+def test_a_failing_layer_never_breaks_the_step(deploy, monkeypatch):
+    broken = RecordingLayer(fail=True)
+    monkeypatch.setattr(channel_layers, "get_channel_layer", lambda alias="default": broken)
+    deploy(graphs.loan())
+    instance = services.instance_start(process_key="loan", variables={"amount": 1})
+    live._background.flush()
+    instance.refresh_from_db()
+    assert instance.status == "running"
+
+
+def test_group_names_are_made_safe_for_channels():
+    assert live.group_group("Loan officers (EU)") == "group.Loan_officers__EU_"

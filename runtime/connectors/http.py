@@ -31,6 +31,7 @@ from .base import BUSINESS_ERROR, FAILED, OK, RETRYABLE, CallOutcome, CallReques
 USER_AGENT = "flowyard-connector/1"
 DETAIL_LIMIT = 8000
 _RETRYABLE_4XX = {408, 429}
+DEFAULT_TIMEOUT = 30.0
 
 _client: httpx.Client | None = None
 _client_pid: int | None = None
@@ -73,6 +74,20 @@ def _url(request: CallRequest) -> httpx.URL:
     return url
 
 
+def _headers(value: Any) -> dict:
+    """Evaluated headers are a dict; a literal ``headers='{"k": "v"}'`` arrives as JSON text."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigurationError(f"headers must be a JSON object, got {value[:80]!r}") from None
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"headers must be an object, got {type(value).__name__}")
+    return value
+
+
 def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -106,7 +121,7 @@ class HttpConnector:
         config = request.config or {}
         url = _url(request)
         method = str(config.get("method") or "POST").upper()
-        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        headers = {str(k): str(v) for k, v in _headers(config.get("headers")).items()}
         headers["Idempotency-Key"] = request.idempotency_key
         body = config.get("body")
         content = None
@@ -117,11 +132,12 @@ class HttpConnector:
                 raise ConfigurationError(f"request body is not JSON: {exc}") from None
             headers.setdefault("Content-Type", "application/json")
         max_bytes = conf.http_config()["max_response_bytes"]
-        deadline = time.monotonic() + request.timeout
+        timeout = request.timeout if request.timeout and request.timeout > 0 else DEFAULT_TIMEOUT
+        deadline = time.monotonic() + timeout
         where = f"{method} {url}"
         try:
             with client().stream(method, url, headers=headers, content=content,
-                                 timeout=httpx.Timeout(request.timeout)) as response:
+                                 timeout=httpx.Timeout(timeout)) as response:
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
@@ -131,7 +147,7 @@ class HttpConnector:
                         raise httpx.ReadTimeout("attempt deadline passed while reading the body")
                     chunks.append(chunk)
         except httpx.TimeoutException as exc:
-            return CallOutcome(RETRYABLE, message=f"{where} timed out after {request.timeout:g}s", detail=repr(exc))
+            return CallOutcome(RETRYABLE, message=f"{where} timed out after {timeout:g}s", detail=repr(exc))
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise ConfigurationError(f"{where}: {exc}") from None
         except httpx.TransportError as exc:

@@ -131,3 +131,12 @@ def test_the_pooled_client_reuses_its_connection(service, connector_settings):
 
     ports = {r["client_port"] for r in service.requests}
     assert len(ports) == 1
+
+
+def test_literal_headers_arrive_as_json_text(service, connector_settings):
+    assert call(f"{service.url}/echo", headers='{"X-Tenant": "acme"}').status == "ok"
+    assert service.requests[-1]["headers"]["X-Tenant"] == "acme"
+
+    bad = call(f"{service.url}/echo", headers="X-Tenant: acme")
+    assert bad.status == "failed" and "headers" in bad.message
+    assert call(f"{service.url}/echo", headers=["X-Tenant"]).status == "failed"

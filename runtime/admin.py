@@ -21,6 +21,9 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class HistoryInline(ReadOnlyInline):
     model = models.HistoryEvent

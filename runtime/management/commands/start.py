@@ -1,4 +1,4 @@
-"""python manage.py start KEY [--version N] [--var k=v ...] [--business-key X] [--user U]"""
+"""python manage.py start KEY [--process-version N] [--var k=v ...] [--business-key X] [--user U]"""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,11 +8,11 @@ from runtime.management.commands._vars import get_user, parse_vars
 
 
 class Command(BaseCommand):
-    help = "Start an instance of a deployed process (latest version unless --version)."
+    help = "Start an instance of a deployed process (latest version unless --process-version)."
 
     def add_arguments(self, parser):
         parser.add_argument("key", help="process key (BPMN process id)")
-        parser.add_argument("--version", type=int, dest="process_version", help="version number (default: latest)")
+        parser.add_argument("--process-version", type=int, dest="process_version", help="version number (default: latest)")
         parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="start variable; JSON values parse")
         parser.add_argument("--business-key", default="", help="business key of the instance")
         parser.add_argument("--user", help="username to start as (the 'initiator')")

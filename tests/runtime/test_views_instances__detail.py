@@ -71,7 +71,7 @@ def test_fragments_bring_only_the_new_rows_and_every_section_out_of_band(client,
     for section in ("instance-summary", "instance-markers", "instance-tokens", "instance-tasks",
                     "instance-incidents", "instance-variables"):
         assert re.search(rf'id="{section}"[^>]*hx-swap-oob="true"', body), section
-    assert '<tbody hx-swap-oob="afterbegin:#history-rows">' in body
+    assert '<template><tbody hx-swap-oob="afterbegin:#history-rows">' in body
     seqs = [int(s) for s in re.findall(r'<tr data-seq="(\d+)"', body)]
     assert seqs == list(range(loan.instance.history_seq, before, -1))
     markers = _markers(body)

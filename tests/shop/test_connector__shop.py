@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from runtime.connectors import CallRequest, breaker, conf, execute
+from runtime.connectors import CallRequest, breaker, conf, execute, http
 
 
 @pytest.fixture
@@ -14,7 +14,10 @@ def shop_url(live_server, transactional_db, monkeypatch):
     monkeypatch.setattr(breaker, "_memory_store", breaker.MemoryStore())
     monkeypatch.setattr(conf, "redis_url", lambda: "")
     monkeypatch.setattr(conf, "breaker_config", lambda: {**conf.BREAKER_DEFAULTS, "failure_threshold": 3})
-    return f"{live_server.url}/shop/api"
+    yield f"{live_server.url}/shop/api"
+    # Kept-alive sockets hold live-server threads, and with them database connections
+    # that would stop the test database from being dropped.
+    http.close_client()
 
 
 def call(url, body, key, timeout=5.0):

@@ -129,13 +129,17 @@
 
   // -- socket --------------------------------------------------------------------------------
   let delay = 500;
+  let socket = null;
+  let paused = false;
   function setLive(state) { page.dataset.liveState = state; }
 
   function connect() {
+    paused = false;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${page.dataset.wsPath}`);
-    socket.addEventListener("open", () => { delay = 500; setLive("live"); });
-    socket.addEventListener("message", (ev) => {
+    const mine = new WebSocket(`${scheme}://${location.host}${page.dataset.wsPath}`);
+    socket = mine;
+    mine.addEventListener("open", () => { delay = 500; setLive("live"); });
+    mine.addEventListener("message", (ev) => {
       let data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       if (typeof data.seq !== "number") return;
@@ -145,9 +149,11 @@
         announce(data.seq, false);
       }
     });
-    socket.addEventListener("close", (ev) => {
+    mine.addEventListener("close", (ev) => {
+      if (socket !== mine) return; // an old socket closing after a reconnect
       if (ev.code === 4403 || ev.code === 4404 || ev.code === 4401) { setLive("denied"); return; }
       setLive("offline");
+      if (paused) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);
     });
@@ -158,7 +164,13 @@
     if (form && !window.confirm(form.dataset.confirm)) ev.preventDefault();
   });
 
-  window.FlowyardInstance = { refresh: () => announce(wanted, true), get seq() { return shown; } };
+  // For the console and the browser tests: drop the socket (as a network blip would) and reconnect.
+  window.FlowyardInstance = {
+    refresh: () => announce(wanted, true),
+    disconnect: () => { paused = true; if (socket) socket.close(); },
+    connect,
+    get seq() { return shown; },
+  };
   showDiagram();
   connect();
 })();

@@ -133,3 +133,23 @@ def test_a_candidate_officer_may_watch_but_not_operate(client, loan):
     body = client.get(f"/instances/{loan.instance.pk}/").content.decode()
     assert "Review application" in body and "Cancel instance" not in body
     assert client.post(f"/instances/{loan.instance.pk}/cancel/").status_code == 403
+
+
+def test_a_fork_marks_every_branch_and_a_join_counts_its_waiting_tokens(db):
+    from designer.services import version_deploy
+    from tests.runtime.instance_pages import DATA
+
+    root = User.objects.create_superuser("root2", email="", password=None)
+    version_deploy(xml=(DATA / "parallel_review.bpmn").read_text(), user=root)
+    instance = services.instance_start(process_key="parallel_review", user=root)
+    overlay = monitoring.diagram_overlay(instance=instance)
+    assert overlay["active"] == {"Task_sales_review": 1, "Task_finance_review": 1, "Task_risk_review": 1}
+    assert {"Flow_to_split", "Flow_to_sales", "Flow_to_finance", "Flow_to_risk"} <= set(overlay["done_flows"])
+    assert "Gateway_split" in overlay["done_nodes"]
+    for node, field in (("Task_sales_review", "sales_ok"), ("Task_finance_review", "finance_ok")):
+        task = HumanTask.objects.get(instance=instance, node_id=node)
+        services.task_complete(task=task, user=root, variables={field: True})
+    instance.refresh_from_db()
+    overlay = monitoring.diagram_overlay(instance=instance)
+    assert overlay["active"].get("Task_risk_review") == 1
+    assert overlay["active"].get("Gateway_join") == 2  # two tokens wait at the join

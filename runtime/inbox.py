@@ -263,32 +263,28 @@ def process_choices() -> list[tuple[str, str]]:
             .distinct().order_by("name", "key").only("key", "name")]
 
 
-def badge_count(*, user, cap: int | None = None) -> int:
-    """Tasks the user can act on now (assigned, or open to pick up), counted up to ``cap``
-    so the badge on every page costs a bounded index walk, never a full count."""
-    cap = cap if cap is not None else conf("INBOX_BADGE_CAP")
+def badge_count(*, user, counts: dict[str, int] | None = None) -> int:
+    """Tasks the user can act on now: assigned to them plus open to pick up (bounded)."""
     if user is None or not user.is_authenticated:
         return 0
-    mine = HumanTask.objects.filter(assignee_id=user.pk, state__in=ACTIVE).values("pk")[: cap + 1]
-    mine_n = len(mine)
-    if mine_n > cap:
-        return cap + 1
-    pool = tab_queryset(user=user, tab="groups").values("pk")[: cap + 1 - mine_n]
-    return mine_n + len(pool)
+    counts = counts or tab_counts(user=user)
+    return counts["mine"] + counts["groups"]
 
 
-def tab_counts(*, user, cap: int = 999) -> dict[str, str]:
-    """Counts for the tab labels, bounded like the badge ("999+")."""
-    out = {}
-    for tab in ("mine", "groups"):
-        n = len(tab_queryset(user=user, tab=tab).values("pk")[: cap + 1])
-        out[tab] = badge_label(n, cap)
-    return out
+def tab_counts(*, user, cap: int | None = None) -> dict[str, int]:
+    """Tasks in "Mine" and "My groups", each counted up to ``cap`` + 1 (shown "99+"):
+    a bounded index walk each, where an exact count would visit every open task."""
+    cap = cap if cap is not None else conf("INBOX_BADGE_CAP")
+    return {tab: len(tab_queryset(user=user, tab=tab).values("pk")[: cap + 1]) for tab in ("mine", "groups")}
 
 
 def badge_label(count: int, cap: int | None = None) -> str:
     cap = cap if cap is not None else conf("INBOX_BADGE_CAP")
     return "" if count <= 0 else f"{cap}+" if count > cap else str(count)
+
+
+def tab_labels(counts: dict[str, int]) -> dict[str, str]:
+    return {tab: badge_label(n) for tab, n in counts.items()}
 
 
 # -- the task page ---------------------------------------------------------------------------

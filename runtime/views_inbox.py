@@ -32,15 +32,17 @@ def _list_context(request) -> dict:
     for task in page.tasks:
         task.due_state = inbox.due_status(task, page.now)
     counts = inbox.tab_counts(user=request.user)
+    labels = inbox.tab_labels(counts)
     return {
         "page": page,
         "query": query,
-        "tabs": [{"key": key, "label": label, "current": key == query.tab, "count": counts.get(key, ""),
+        "tabs": [{"key": key, "label": label, "current": key == query.tab, "count": labels.get(key, ""),
                   "url": "?" + urlencode(query.params(tab=key, sort=""))} for key, label in inbox.TABS.items()],
         "sorts": inbox.SORTS,
         "next_url": "?" + urlencode(query.params(after=page.next_cursor)) if page.next_cursor else "",
         "first_url": "?" + urlencode(query.params()),
         "rows_url": reverse("inbox-rows"),
+        "inbox_count": inbox.badge_label(inbox.badge_count(user=request.user, counts=counts)),
     }
 
 
@@ -77,6 +79,12 @@ def _task_or_404(request, pk: int) -> HumanTask:
     return task
 
 
+def _badge(request) -> str:
+    """The nav badge for the inbox pages themselves (the context processor does it for
+    every page once it is listed in settings)."""
+    return inbox.badge_label(inbox.badge_count(user=request.user))
+
+
 def _task_context(request, task: HumanTask, *, errors: dict | None = None, submitted: dict | None = None) -> dict:
     user = request.user
     active = task.is_active
@@ -101,6 +109,7 @@ def _task_context(request, task: HumanTask, *, errors: dict | None = None, submi
         "reassign_to": inbox.reassign_choices(task=task) if can_reassign else [],
         "diagram_xml": version.xml,
         "instance_url": _safe_instance_url(task.instance_id),
+        "inbox_count": _badge(request),
     }
 
 

@@ -38,6 +38,8 @@ def machine_facts(pg_version: str) -> dict:
         "postgresql": pg_version,
         "os": f"{platform.system()} {platform.release()}",
         "pgbench": bool(shutil.which("pgbench")),
+        # the machines are shared: a high load at the start says the absolute figures are noisy
+        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 

@@ -37,11 +37,12 @@ class Sizes:
     worker_counts: tuple[int, ...]
     wait_timeout: float
     http_throughput: bool = True   # quick mode times the http variant's latency only
+    reference_processes: tuple[int, ...] = (1, 2)  # quick mode: 1 process for Spiff persisted, viewflow
 
 
-QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=40, service_instances=8, latency_samples=3,
+QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=40, service_instances=4, latency_samples=2,
               celery_tasks=500, celery_round_trips=30, pg_seconds=1, history_instances=10_000,
-              worker_counts=(1, 2), wait_timeout=30, http_throughput=False)
+              worker_counts=(1, 2), wait_timeout=20, http_throughput=False, reference_processes=(1,))
 FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
              celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
              worker_counts=(1, 2), wait_timeout=600)
@@ -174,7 +175,7 @@ class References:
         self.attempt([(key, system, process, "in memory, 1 process", "inst/s")], lambda: self._rate(
             key, system, process, "in memory, 1 process", "bench.spiff_ref:MemoryRunner", {"process": process},
             1, self.sizes.spiff_memory))
-        for procs in (1, 2):
+        for procs in self.sizes.reference_processes:
             key = f"spiff.persisted.{process}.p{procs}"
             variant = f"persisted per step (JSON -> PostgreSQL), {procs} process(es)"
             self.attempt([(key, system, process, variant, "inst/s")], lambda k=key, v=variant, p=procs: self._spiff_persisted(
@@ -189,7 +190,7 @@ class References:
     def viewflow(self) -> None:
         if not self.wants("viewflow"):
             return
-        for procs in (1, 2):
+        for procs in self.sizes.reference_processes:
             key = f"viewflow.straight10.p{procs}"
             self.attempt([(key, "django-viewflow", "straight10", f"{procs} process(es)", "inst/s")],
                          lambda k=key, p=procs: self._viewflow(k, p))

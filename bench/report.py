@@ -127,7 +127,8 @@ def render_markdown(run: dict) -> str:
         "`make bench` runs the full sizes.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']:g} GiB RAM, Python {m['python']}, "
-        f"PostgreSQL {m['postgresql']}, {m['os']}, pgbench {'yes' if m['pgbench'] else 'no (psycopg fallback)'}.",
+        f"PostgreSQL {m['postgresql']}, {m['os']}, pgbench {'yes' if m['pgbench'] else 'no (psycopg fallback)'}; "
+        f"load average {m.get('load_avg_1m')} at the start.",
         "",
         "## Side by side",
         "",

@@ -85,7 +85,8 @@ class Bench(References):
                 if key not in self.results:
                     self.attempt([(key, FLOWYARD, "service10", f"{workers} worker process(es)", "inst/s")],
                                  lambda w=workers: self._workers(w))
-        self.celery(workers=2)
+        if 2 in self.sizes.reference_processes:  # no ratio uses it; quick mode saves the seconds
+            self.celery(workers=2)
         if "celery.throughput.w1" not in self.results:
             self.celery(workers=1)
 
@@ -119,8 +120,8 @@ class Bench(References):
         probe = self.notes.get("flowyard_probe", {})
         reason = self.flowyard_problem or (
             "" if probe.get("human_available") else
-            "not available yet: needs runtime.services.task_complete and the inbox WebSocket consumer")
-        reason = reason or "not available yet: the harness's WebSocket client is not written (waits on the inbox consumer)"
+            "not available yet: needs runtime.services.task_complete and runtime.consumers.LiveConsumer")
+        reason = reason or "not measured yet: the bench's WebSocket client for the inbox (ws/live/) is still to write"
         for key, *rest in keys:
             self.record(key, *rest, error=reason)
 
@@ -192,7 +193,8 @@ class Bench(References):
 
     def _service_latency(self, process: str, variables: dict, direct_ms: float) -> None:
         self.require_flowyard()
-        out = run_processes("bench.flowyard_side:LatencyRunner", {"process": process, "variables": variables},
+        out = run_processes("bench.flowyard_side:LatencyRunner",
+                            {"process": process, "variables": variables, "timeout": self.sizes.wait_timeout},
                             processes=1, n_per_process=self.sizes.latency_samples, env=self.flowyard_env)
         samples = out["children"][0]["samples"]
         per_task = median(samples) * 1000 / 10

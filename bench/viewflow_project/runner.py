@@ -5,7 +5,7 @@ import os
 
 
 class Straight10Runner:
-    def __init__(self, warmup: int = 5):
+    def __init__(self, warmup: int = 2):
         self.warmup = warmup
 
     def prepare(self) -> None:

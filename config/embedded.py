@@ -7,25 +7,35 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from django.conf import settings
 
 log = logging.getLogger(__name__)
-_started = threading.Event()
 _lock = threading.Lock()
-_worker = None
-_scheduler_stop = threading.Event()
+
+
+@dataclass
+class _Running:
+    worker: object
+    worker_thread: threading.Thread
+    scheduler_stop: threading.Event
+    scheduler_thread: threading.Thread
+
+
+_running: _Running | None = None
 
 
 def start_embedded_worker(*, concurrency: int = 4) -> bool:
     """Start the in-process worker and scheduler once; return True if this call started them."""
-    global _worker
+    global _running
     with _lock:
-        if _started.is_set():
+        if _running is not None:
             return False
         from config.celery import app
+        from runtime import scheduler
 
-        _worker = app.WorkController(
+        worker = app.WorkController(
             pool_cls="threads",
             concurrency=concurrency,
             without_heartbeat=True,
@@ -34,32 +44,28 @@ def start_embedded_worker(*, concurrency: int = 4) -> bool:
             loglevel="WARNING",
             hostname="embedded@flowyard",
         )
-        threading.Thread(target=_worker.start, name="flowyard-celery", daemon=True).start()
-        _start_scheduler()
-        _started.set()
+        worker_thread = threading.Thread(target=worker.start, name="flowyard-celery", daemon=True)
+        stop = threading.Event()
+        scheduler_thread = threading.Thread(target=scheduler.run_forever, args=(stop,), name="flowyard-scheduler", daemon=True)
+        worker_thread.start()
+        scheduler_thread.start()
+        _running = _Running(worker, worker_thread, stop, scheduler_thread)
         log.info("embedded Celery worker started (broker %s)", settings.CELERY_BROKER_URL)
         return True
 
 
-def _start_scheduler() -> None:
-    from runtime import scheduler
-
-    _scheduler_stop.clear()
-    threading.Thread(target=scheduler.run_forever, args=(_scheduler_stop,), name="flowyard-scheduler", daemon=True).start()
-
-
-def stop_embedded_worker() -> None:
-    """Stop the scheduler loop and the worker (tests call this before the database goes away)."""
-    global _worker
+def stop_embedded_worker(timeout: float = 10.0) -> None:
+    """Stop the scheduler loop and the worker and wait for both threads (bounded)."""
+    global _running
     with _lock:
-        if not _started.is_set():
-            return
-        _scheduler_stop.set()
-        if _worker is not None:
-            _worker.stop(in_sighandler=False)
-            _worker = None
-        _started.clear()
+        running, _running = _running, None
+    if running is None:
+        return
+    running.scheduler_stop.set()
+    running.worker.stop(in_sighandler=False)
+    running.scheduler_thread.join(timeout)
+    running.worker_thread.join(timeout)
 
 
 def embedded_running() -> bool:
-    return _started.is_set()
+    return _running is not None

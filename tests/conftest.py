@@ -64,25 +64,19 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def _embedded_worker_session(django_db_setup):
+@pytest.fixture
+def embedded_worker(transactional_db):
+    """The in-process Celery worker + scheduler that `make run` uses, for this test only:
+    left running, its scheduler would fire other tests' timers behind their backs."""
+    if not settings.EMBEDDED:
+        pytest.skip("the embedded worker runs only in the embedded topology")
+    if settings.DATABASES["default"]["TEST"].get("NAME") is None:
+        pytest.skip("the embedded worker needs a file-based SQLite test database (SQLITE_TEST_PATH)")
     from config.embedded import start_embedded_worker, stop_embedded_worker
 
     start_embedded_worker()
     yield
     stop_embedded_worker()
-
-
-@pytest.fixture
-def embedded_worker(request, transactional_db):
-    """The in-process Celery worker + scheduler that `make run` uses (started once per session,
-    stopped before the test database is destroyed)."""
-    if not settings.EMBEDDED:
-        pytest.skip("the embedded worker runs only in the embedded topology")
-    if settings.DATABASES["default"]["TEST"].get("NAME") is None:
-        pytest.skip("the embedded worker needs a file-based SQLite test database (SQLITE_TEST_PATH)")
-    request.getfixturevalue("_embedded_worker_session")
-    yield
 
 
 @pytest.fixture(scope="session")
@@ -104,9 +98,10 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     _stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server_url(django_db_setup, django_db_blocker):
-    """Daphne serving config.asgi (with its embedded worker) in a subprocess on 127.0.0.1."""
+    """Daphne serving config.asgi (with its embedded worker) in a subprocess on 127.0.0.1.
+    Module-scoped: its scheduler must not outlive the module and fire other tests' timers."""
     port = _free_port()
     env = _test_database_env()
     env["FLOWYARD_EMBEDDED_WORKER"] = "1" if settings.EMBEDDED else "0"

@@ -291,12 +291,13 @@ def tab_labels(counts: dict[str, int]) -> dict[str, str]:
 
 def task_for_page(*, user, task_id: int) -> HumanTask | None:
     """The task with what its page shows, or None when it does not exist or the user may
-    not see it (the view answers 404 either way, so ids do not leak)."""
+    not see it (the view answers 404 either way, so ids do not leak). Staff see every
+    task: they may reassign any of them, though not work on it."""
     task = (HumanTask.objects.select_related("instance__version__definition", "assignee", "completed_by")
             .filter(pk=task_id).first())
     if task is None:
         return None
-    visible = (permissions.can_view_task(user, task) or task.completed_by_id == user.pk)
+    visible = user.is_staff or permissions.can_view_task(user, task) or task.completed_by_id == user.pk
     return task if visible else None
 
 

@@ -39,7 +39,7 @@ def task_reassign(*, task: HumanTask | int, user, to_user) -> HumanTask:
     if instance_id is None:
         raise NotFound(f"no task #{pk}")
     if not isinstance(to_user, User):
-        to_user = User.objects.filter(pk=to_user, is_active=True).first()
+        to_user = User.objects.filter(pk=to_user, is_active=True).first() if str(to_user).isdigit() else None
         if to_user is None:
             raise InvalidInput("choose an active user to hand the task to")
     with transaction.atomic():

@@ -18,8 +18,16 @@ def instances_tile(request) -> dict | None:
             "counts": counts, "incident_url": reverse("instances") + "?" + urlencode({"incident": "1"})}
 
 
-# The inbox tile goes here (inbox_tile(request) -> dict | None), first in the list.
-TILES = (instances_tile,)
+def inbox_tile(request) -> dict | None:
+    from runtime.inbox import badge_count, badge_label
+
+    count = badge_count(user=request.user)
+    text = (f"{badge_label(count)} task{'s' if count != 1 else ''} waiting for you or your groups."
+            if count else "Nothing waiting for you. Claimed and group tasks show up here.")
+    return {"title": "Inbox", "url": reverse("inbox"), "text": text}
+
+
+TILES = (inbox_tile, instances_tile)
 
 
 def home_tiles(request) -> list[dict]:

@@ -165,3 +165,34 @@ def test_instance_list_filters_and_links_to_the_page(people, login, live_server_
     page.wait_for_selector("#instance-page[data-diagram=ready]")
     assert page.get_attribute("#instance-status", "data-status") == "completed"
     assert page_errors == []
+
+
+def test_operator_retries_an_incident_and_cancels_with_confirmation(people, login, live_server_url, page_errors):
+    root, officer = people
+    instance = services.instance_start(process_key="loan_approval", variables=LOAN, business_key="LOAN-3001", user=officer)
+    Incident.objects.create(instance=instance, node_id="Task_review", error_code="HTTP_503",
+                            message="credit bureau did not answer", detail="GET https://bureau.example/score -> 503", attempts=4)
+    ProcessInstance.objects.filter(pk=instance.pk).update(has_incident=True, incident_count=1)
+
+    page = login("root", "root-pw")
+    page.goto(f"{live_server_url}/instances/{instance.pk}/")
+    page.wait_for_selector("#instance-page[data-diagram=ready][data-live-state=live]", timeout=15000)
+    assert page.locator("g.djs-element.fy-incident[data-element-id='Task_review']").count() == 1
+    assert "credit bureau did not answer" in page.inner_text("#instance-incidents")
+    _shot(page, "instance-incident.png")
+
+    page.click("#instance-summary button:has-text('Retry incidents')")
+    page.wait_for_selector(".flash-success")
+    page.wait_for_selector("#instance-page[data-diagram=ready]")
+    assert page.locator("g.djs-element.fy-incident").count() == 0
+    assert Incident.objects.get(instance=instance).state == "resolved"
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("button:has-text('Cancel instance')")
+    assert ProcessInstance.objects.get(pk=instance.pk).status == "running"  # said no
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Cancel instance')")
+    page.wait_for_selector('#instance-status[data-status="cancelled"]')
+    assert ProcessInstance.objects.get(pk=instance.pk).status == "cancelled"
+    assert page.locator("button:has-text('Cancel instance')").count() == 0
+    assert page_errors == []

@@ -83,11 +83,11 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
     user task may say ``flowyard:assignee="=initiator"``.
     """
     variables = _check_variables(variables)
-    versions = ProcessVersion.objects.filter(definition__key=process_key)
+    versions = ProcessVersion.objects.filter(definition__key=process_key).only("id", "number", "definition_id")
     target = (versions.filter(number=version) if version is not None else versions.order_by("-number")).first()
     if target is None:
         raise NotFound(f"no deployed process {process_key!r}" + (f" version {version}" if version is not None else ""))
-    if graph_for(target.pk, target.compiled).none_start(None) is None:
+    if graph_for(target.pk).none_start(None) is None:
         raise Conflict(f"process {process_key!r} has no none start event; start it with its message or timer")
     if user is not None and getattr(user, "is_authenticated", False):
         variables.setdefault("initiator", user.get_username())
@@ -272,42 +272,43 @@ def task_complete(*, task: HumanTask | int, user, variables: dict | None = None)
     Completing a task that is no longer active (twice, or after the instance moved on) is
     recorded in the instance history as ignored and raises Conflict: never a second effect.
     """
+    stale = None
     with transaction.atomic():
         uow, instance, locked = _lock_task(task, user)
         if not permissions.can_view_task(user, locked):
             raise PermissionDenied("this task is not yours")
-        stale = None
         if not locked.is_active:
             stale = f"task #{locked.pk} is already {locked.state}"
             uow.history(instance).add("event.ignored", node=locked.node_id, token=locked.token_id,
                                       data={"event": "TaskCompleted", "task": locked.pk, "reason": stale})
-            uow.commit()
+            uow.commit()  # the refusal is recorded; Conflict is raised after the commit
+        else:
+            _complete_locked(uow, instance, locked, user, variables)
     if stale:
         raise Conflict(stale)
-    with transaction.atomic():
-        uow, instance, locked = _lock_task(task, user)
-        if not locked.is_active:
-            raise Conflict(f"task #{locked.pk} is already {locked.state}")
-        if not permissions.can_complete(user, locked):
-            raise PermissionDenied("claim the task first, or it is assigned to someone else")
-        if instance.status == InstanceStatus.SUSPENDED:
-            raise Conflict(f"instance #{instance.pk} is suspended")
-        try:
-            cleaned = validate_submission(locked.form, variables)
-        except FormInvalid as exc:
-            raise TaskFormInvalid(exc.errors) from None
-        tt.advance(tt.HUMAN_TASK, locked, HumanTaskState.COMPLETED, history=uow.history(instance), node=locked.node_id,
-                   token=locked.token_id, data={"task": locked.pk, "variables": sorted(cleaned)})
-        if locked.assignee_id is None:
-            locked.assignee = user
-        locked.completed_by = user
-        locked.completed_at = uow.now
-        locked.submitted = cleaned
-        locked.save(update_fields=["state", "assignee", "completed_by", "completed_at", "submitted"])
-        uow.task_changed(locked)
-        uow.feed(instance, ev.TaskCompleted(wait_id=locked.wait_id, variables=cleaned))
-        uow.commit()
     return _sync(task, locked)
+
+
+def _complete_locked(uow: UnitOfWork, instance: ProcessInstance, locked: HumanTask, user, variables) -> None:
+    if not permissions.can_complete(user, locked):
+        raise PermissionDenied("claim the task first, or it is assigned to someone else")
+    if instance.status == InstanceStatus.SUSPENDED:
+        raise Conflict(f"instance #{instance.pk} is suspended")
+    try:
+        cleaned = validate_submission(locked.form, variables)
+    except FormInvalid as exc:
+        raise TaskFormInvalid(exc.errors) from None
+    tt.advance(tt.HUMAN_TASK, locked, HumanTaskState.COMPLETED, history=uow.history(instance), node=locked.node_id,
+               token=locked.token_id, data={"task": locked.pk, "variables": sorted(cleaned)})
+    if locked.assignee_id is None:
+        locked.assignee = user
+    locked.completed_by = user
+    locked.completed_at = uow.now
+    locked.submitted = cleaned
+    locked.save(update_fields=["state", "assignee", "completed_by", "completed_at", "submitted"])
+    uow.task_changed(locked)
+    uow.feed(instance, ev.TaskCompleted(wait_id=locked.wait_id, variables=cleaned))
+    uow.commit()
 
 
 # -- messages and signals ----------------------------------------------------------------
@@ -360,7 +361,7 @@ def message_correlate(*, name: str, correlation_key: Any = None, variables: dict
 def _start_at(version_id: int, node_id: str, variables: dict, business_key: str, user) -> ProcessInstance:
     with transaction.atomic():
         uow = UnitOfWork(actor=actor_of(user))
-        version = ProcessVersion.objects.get(pk=version_id)
+        version = ProcessVersion.objects.only("id").get(pk=version_id)
         instance = uow.create_instance(version=version, variables=variables, business_key=business_key,
                                        started_by_id=user.pk if actor_of(user) else None)
         uow.feed(instance, ev.Start(variables=variables, node=node_id))

@@ -107,7 +107,7 @@ def _start_timer_fire(job_id: int) -> bool:
         if job is None:
             return False
         uow = UnitOfWork(actor="system:timer")
-        version = ProcessVersion.objects.get(pk=job.version_id)
+        version = ProcessVersion.objects.only("id").get(pk=job.version_id)
         instance = uow.create_instance(version=version, variables={})
         uow.history(instance).add("event.triggered", node=job.node_id, data={"timer": job.pk, "due_at": job.due_at})
         uow.feed(instance, ev.Start(node=job.node_id))

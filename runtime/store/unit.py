@@ -98,7 +98,6 @@ class UnitOfWork:
             variables=dict(variables), state={}, state_format=STATE_FORMAT, parent=parent,
             parent_token=parent_token, parent_wait=parent_wait, started_by_id=started_by_id, started_at=self.now,
         )
-        graph_for(version.pk, version.compiled)
         self.adopt(instance)
         self.dirty.add(instance.pk)
         return instance
@@ -227,7 +226,8 @@ class UnitOfWork:
 
     def start_child(self, parent: ProcessInstance, command) -> None:
         self.children_started += 1
-        version = (ProcessVersion.objects.filter(definition__key=command.process_key).order_by("-number").first()
+        version = (ProcessVersion.objects.filter(definition__key=command.process_key).only("id", "number")
+                   .order_by("-number").first()
                    if self.children_started <= MAX_INLINE_CHILDREN else None)
         if version is None:
             why = (f"no deployed process {command.process_key!r}" if self.children_started <= MAX_INLINE_CHILDREN

@@ -2,7 +2,10 @@
 before joining a channel group; anonymous sockets are closed with code 4401."""
 from __future__ import annotations
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from runtime.live import group_group
 
 
 def user_group(user_id: int) -> str:
@@ -17,11 +20,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        self.groups_joined = [user_group(user.pk)]
+        # The user's own inbox, plus one group per candidate group they belong to (the
+        # inbox's "My groups" tab); membership is read once, at connect.
+        self.groups_joined = [user_group(user.pk), *await self.candidate_groups(user)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "user": user.get_username()})
+
+    @database_sync_to_async
+    def candidate_groups(self, user) -> list[str]:
+        return [group_group(name) for name in user.groups.values_list("name", flat=True)]
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):

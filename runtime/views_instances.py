@@ -148,10 +148,12 @@ def instance_fragments(request, pk: int):
     """
     instance = _instance_or_404(request, pk)
     after = _int(request.GET.get("after")) or 0
-    full = request.GET.get("full") == "1" or after > instance.history_seq
+    # A page far behind (or ahead: it is confused) is rebuilt rather than sent every row.
+    behind = instance.history_seq - after
+    full = request.GET.get("full") == "1" or behind < 0 or behind > monitoring.HISTORY_LIMIT
     order = _order(request)
     context = _sections(request, instance)
-    context.update(_history_context(instance, order, after=0 if full else after))
+    context.update(_history_context(instance, order, after=0 if full else after, everything=not full))
     context.update({"full": full, "oob": True, "history_url": reverse("instance-history", args=[pk])})
     response = render(request, "runtime/instances/_live.html", context)
     response["X-Instance-Seq"] = str(instance.history_seq)

@@ -153,3 +153,14 @@ def test_a_fork_marks_every_branch_and_a_join_counts_its_waiting_tokens(db):
     overlay = monitoring.diagram_overlay(instance=instance)
     assert overlay["active"].get("Task_risk_review") == 1
     assert overlay["active"].get("Gateway_join") == 2  # two tokens wait at the join
+
+
+def test_a_page_far_behind_is_rebuilt_instead_of_sent_every_row(client, loan, monkeypatch):
+    monkeypatch.setattr(monitoring, "HISTORY_LIMIT", 5)
+    client.force_login(loan.root)
+    url = f"/instances/{loan.instance.pk}/fragments/"
+    body = client.get(url + f"?after={loan.instance.history_seq - 5}").content.decode()
+    assert "afterbegin:#history-rows" in body and len(re.findall(r"<tr data-seq=", body)) == 5
+    body = client.get(url + "?after=1").content.decode()  # 8 behind, more than the limit
+    assert re.search(r'<section id="instance-history"[^>]*hx-swap-oob="true"', body)
+    assert len(re.findall(r"<tr data-seq=", body)) == 5 and "show all" in body

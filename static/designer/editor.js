@@ -17,7 +17,7 @@
   const state = {
     revision: 0, savedRevision: 0, saving: false, saveTimer: null, retryMs: 1000,
     xml: null, xmlRevision: -1, selectedId: null, applyingPatch: false, refreshTimer: null,
-    markers: [], panelStarted: 0,
+    markers: [], panelStarted: 0, panelEditedAt: 0,
   };
   const timings = (window.flowyardTimings = { import: null, interactive: null, panel: [] });
   let modeler;
@@ -125,6 +125,7 @@
     if (!element) return;
     modeler.get("selection").select(element);
     modeler.get("canvas").scrollToElement(element);
+    showTab("panel");
   });
 
   // --- tabs -------------------------------------------------------------------------
@@ -167,6 +168,17 @@
     state.refreshTimer = setTimeout(requestPanel, 250);
   }
 
+  // Typing in the panel while an answer is on its way must not be undone by the swap:
+  // such an answer only writes its patch; the next change posts the whole form again.
+  $("#panel").addEventListener("input", () => { state.panelEditedAt = performance.now(); });
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.target && event.detail.target.id === "panel") {
+      const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+      event.detail.xhr.fyStarted = performance.now();
+      event.detail.xhr.fyButton = Boolean(trigger && trigger.type === "submit");
+    }
+  });
+
   // Panel responses: apply the patch first (it names its element), then swap only when
   // the panel is still about the selected element; an answer that arrives late for an
   // element the user has left is dropped after its patch is written.
@@ -187,7 +199,9 @@
       const renamed = patch.props && patch.props.id;
       if (renamed && state.selectedId === oldId) state.selectedId = renamed;
     }
-    if (form.dataset.element !== state.selectedId) event.detail.shouldSwap = false;
+    const xhr = event.detail.xhr;
+    const editedSince = !xhr.fyButton && state.panelEditedAt > (xhr.fyStarted || 0);
+    if (form.dataset.element !== state.selectedId || editedSince) event.detail.shouldSwap = false;
   });
 
   document.body.addEventListener("htmx:afterSettle", (event) => {
@@ -257,6 +271,10 @@
     const { svg } = await modeler.saveSVG();
     download(root.dataset.key + ".svg", svg, "image/svg+xml");
     $(".fy-menu").open = false;
+  });
+  document.body.addEventListener("flowyard:deployed", (event) => {
+    const count = document.querySelector(".fy-tabs [data-tab='versions'] .muted");
+    if (count && event.detail && event.detail.version) count.textContent = String(event.detail.version);
   });
   const start = $("#btn-start");
   if (start) start.addEventListener("click", flushSave);

@@ -20,12 +20,20 @@ ACTIVE_TASK_STATES = (HumanTaskState.OPEN, HumanTaskState.CLAIMED)
 
 def task_visibility(user) -> Q:
     """Tasks the user may see: assigned to them, naming them or one of their groups as
-    candidates, or naming no candidates at all."""
+    candidates, or naming nobody at all.
+
+    Written as ``pk IN (a UNION of four indexed id lists)`` rather than an OR of
+    conditions: with 100k open tasks an OR forces a scan of every task, the union reads
+    only the user's share through the (group, task) / (user, task) indexes.
+    """
     if user.is_superuser:
         return Q()
-    return (Q(assignee_id=user.pk) | Q(open_to_all=True)
-            | Q(pk__in=TaskCandidateUser.objects.filter(user_id=user.pk).values("task_id"))
-            | Q(pk__in=TaskCandidateGroup.objects.filter(group__user=user).values("task_id")))
+    group_ids = list(user.groups.values_list("id", flat=True))
+    ids = (HumanTask.objects.filter(assignee_id=user.pk).order_by().values("id")
+           .union(HumanTask.objects.filter(open_to_all=True, state__in=ACTIVE_TASK_STATES).order_by().values("id"),
+                  TaskCandidateUser.objects.filter(user_id=user.pk).order_by().values("task_id"),
+                  TaskCandidateGroup.objects.filter(group_id__in=group_ids).order_by().values("task_id")))
+    return Q(pk__in=ids)
 
 
 def task_list_for_user(*, user, state: str | None = None, mine: bool = False, process: str | None = None,
@@ -45,7 +53,10 @@ def task_list_for_user(*, user, state: str | None = None, mine: bool = False, pr
         qs = qs.filter(instance__version__definition__key=process)
     if instance_id is not None:
         qs = qs.filter(instance_id=instance_id)
-    return qs.select_related("instance__version__definition", "assignee").order_by("-priority", "created_at", "id")
+    # prefetch, not select_related: joining instances before the sort and LIMIT makes the
+    # planner join every visible task; prefetching joins only the page.
+    return (qs.select_related("assignee").prefetch_related("instance__version__definition")
+            .order_by("-priority", "created_at", "id"))
 
 
 def task_get_for_user(*, user, task_id: int) -> HumanTask | None:
@@ -87,10 +98,10 @@ def instance_incidents(*, instance: ProcessInstance, open_only: bool = False) ->
 
 
 def completed_nodes(*, instance: ProcessInstance) -> list[str]:
-    """Nodes the instance has completed or passed, in first-visit order (the path drawn on
-    the diagram)."""
+    """Nodes a token of the instance has reached, in first-visit order (the path drawn on
+    the diagram; where tokens are now comes from ``instance_tokens``)."""
     seen: dict[str, None] = {}
-    for node in (HistoryEvent.objects.filter(instance=instance, type__in=("activity.completed", "token.moved", "token.consumed"))
+    for node in (HistoryEvent.objects.filter(instance=instance, type__in=("token.created", "token.moved"))
                  .exclude(node_id="").order_by("seq").values_list("node_id", flat=True)):
         seen.setdefault(node, None)
     return list(seen)

@@ -68,8 +68,10 @@ def reconcile_wakeups(now=None) -> int:
     wakeups = Wakeups()
     sent = 0
     with transaction.atomic():
-        rows = list(Continuation.objects.select_for_update(skip_locked=True)
+        # Events waiting for a suspended instance's resume are not lost, only held: skip them.
+        rows = list(Continuation.objects.select_for_update(skip_locked=True, of=("self",))
                     .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
+                    .exclude(kind=Continuation.Kind.EVENT, instance__status="suspended")
                     .values_list("pk", "kind", "instance_id")[:BATCH])
         if rows:
             Continuation.objects.filter(pk__in=[r[0] for r in rows]).update(dispatched_at=now)

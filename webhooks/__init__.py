@@ -1,0 +1,1 @@
+"""Signed HTTP callbacks when instances complete, fail or raise an incident."""

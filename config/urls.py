@@ -18,5 +18,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", views.api_docs, name="api-docs"),
     path("designer/", include("designer.urls")),
+    path("api/", include("runtime.api.urls")),
     path("", include("runtime.urls")),
 ]

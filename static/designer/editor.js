@@ -314,6 +314,7 @@
     eventBus.on("root.set", refreshPanelSoon);
     requestAnimationFrame(() => {
       timings.interactive = performance.now() - t0;
+      timings.sinceNavigation = performance.now();
       root.dataset.ready = "1";
     });
     requestPanel();

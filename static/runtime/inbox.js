@@ -90,7 +90,7 @@
 
   document.addEventListener("flowyard:live", (ev) => {
     const type = ev.detail && ev.detail.type;
-    if (type === "task") schedule(60);        // coalesce a burst (a fork creating N tasks)
+    if (type === "task") schedule(25);        // coalesce a burst (a fork creating N tasks)
     else if (type === "hello") schedule(0);   // (re)connected: catch up on what we missed
   });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) schedule(0); });

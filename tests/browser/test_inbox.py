@@ -121,9 +121,12 @@ def test_two_officers_share_a_task_live(people, login, live_server_url, page_err
 
 
 def test_a_dropped_socket_reconnects_and_resyncs(people, login, live_server_url, page_errors):
+    earlier = HumanTask.objects.get(instance=services.instance_start(
+        process_key="loan_approval", variables={"amount": 100, "income": 100}, business_key="LOAN-7000"))
     starter = login("carol", "pw")
     a = login("olivia", "pw")
     _open_inbox(a, live_server_url)
+    a.evaluate(f"() => {{ document.getElementById('task-{earlier.pk}').__kept = true; }}")
     # Cut the socket and refuse new ones, so the push for the next task is missed.
     a.evaluate("""() => {
         window.__RealWebSocket = window.WebSocket;
@@ -141,6 +144,8 @@ def test_a_dropped_socket_reconnects_and_resyncs(people, login, live_server_url,
     a.wait_for_selector("#live-indicator[data-state=live]", timeout=15000)
     a.wait_for_selector(f"#inbox-rows #task-{task.pk}", timeout=5000)  # re-synced on the hello
     assert a.evaluate("window.__sameDocument") is True
+    # The row that did not change is the very same DOM node: merged by id, not re-rendered.
+    assert a.evaluate(f"() => document.getElementById('task-{earlier.pk}').__kept === true") is True
     assert page_errors == []
 
 

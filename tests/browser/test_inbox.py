@@ -170,6 +170,7 @@ def test_screenshots_of_a_busy_inbox_and_a_task(people, login, live_server_url, 
     a.wait_for_function("document.querySelectorAll('#inbox-rows tr[data-task-id]').length === 1")
     a.fill("input[name=q]", "")
     a.wait_for_function("document.querySelectorAll('#inbox-rows tr[data-task-id]').length === 6")
+    a.locator("input[name=q]").blur()
     _shot(a, "inbox.png")
     a.click("a.fy-tab[data-tab=mine]")
     a.wait_for_selector(f"#task-{tasks[4].pk}")

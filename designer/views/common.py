@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 
 from designer.bpmn import compile_bpmn
+from designer.soundness import check as check_soundness
 from designer.models import Draft, ProcessDefinition, ProcessVersion
 
 # An XML NCName as BPMN tools write ids: no colon, no spaces, not starting with a digit.
@@ -38,10 +39,23 @@ def starter_xml(key: str, name: str) -> str:
     return render_to_string("designer/starter.bpmn", {"key": key, "name": name})
 
 
-def draft_findings(xml: str, *, key: str | None = None) -> list[dict]:
-    """Findings of the draft as dicts (errors first), plus a key mismatch if any."""
+# Autosave runs after every edit pause, so its soundness search gets a short budget; an
+# explicit Validate (and deploy, in version_deploy) explores with the checker's defaults.
+AUTOSAVE_SOUNDNESS = {"max_states": 5_000, "time_budget": 0.3}
+
+
+def draft_findings(xml: str, *, key: str | None = None, soundness: dict | None = None) -> list[dict]:
+    """Findings of the draft as dicts (errors first), plus a key mismatch if any.
+
+    ``soundness``: None skips the soundness check, {} runs it with its defaults, else the
+    keyword arguments for ``designer.soundness.check``. A search cut short by a reduced
+    budget is not reported (sound.W006): Validate explores fully and says so.
+    """
     result = compile_bpmn(xml, known_process_keys=deployed_keys())
     findings = [f.as_dict() for f in result.findings]
+    if soundness is not None and result.graph is not None:
+        report = check_soundness(result.graph, **soundness)
+        findings += [f.as_dict() for f in report.findings if soundness == {} or f.code != "sound.W006"]
     if key and result.process_id and result.process_id != key:
         findings.insert(0, {
             "code": "designer.E001", "severity": "error", "element": result.process_id,

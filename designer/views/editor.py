@@ -20,7 +20,7 @@ from designer.properties import ElementNotFound, element_view, panel_apply, pane
 from designer.services import DeployError, draft_save, version_deploy
 
 from . import common
-from .common import definition_or_404, deployed_keys, draft_findings, draft_of
+from .common import AUTOSAVE_SOUNDNESS, definition_or_404, deployed_keys, draft_findings, draft_of
 
 
 def _posted_xml(request) -> str | None:
@@ -60,7 +60,7 @@ def draft(request, key):
     except BpmnError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     saved = draft_save(definition=definition, xml=xml, user=request.user)
-    findings = draft_findings(xml, key=key)
+    findings = draft_findings(xml, key=key, soundness=AUTOSAVE_SOUNDNESS)
     return JsonResponse({
         "saved_at": timezone.localtime(saved.updated_at).isoformat(),
         "findings": findings,
@@ -75,7 +75,8 @@ def validate(request, key):
     xml = _posted_xml(request)
     if xml is None:
         return HttpResponseBadRequest("no XML")
-    return render(request, "designer/_problems.html", {"findings": draft_findings(xml, key=key), "validated": True})
+    findings = draft_findings(xml, key=key, soundness={})
+    return render(request, "designer/_problems.html", {"findings": findings, "validated": True})
 
 
 def _panel_response(request, key, panel, status=200):
@@ -126,6 +127,7 @@ def deploy(request, key):
             issues = [f.as_dict() for f in exc.findings]
             context["outcome"] = "warnings" if issues and all(f["severity"] == "warning" for f in issues) else "errors"
             context["errors" if context["outcome"] == "errors" else "warnings"] = issues
+            context["findings"] = issues
         else:
             context.update(outcome="created" if result.created else "identical", version=result.version,
                            warnings=result.warnings)

@@ -189,3 +189,24 @@ def test_start_runs_a_real_instance(designer, loan):
     assert instance.business_key == "" and instance.variables.get("amount") == 500
     refused = designer.post("/designer/loan_approval/start/", {"variables": '{"_x": 1}'})
     assert refused.status_code == 400 and "identifiers" in refused.content.decode()
+
+
+def _deadlock(bpmn) -> str:
+    """An exclusive split joined by a parallel gateway: no run can ever complete."""
+    body = ('<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="split" default="f_split_b"/>'
+            '<bpmn:task id="a"/><bpmn:task id="b"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="end"/>'
+            + bpmn.flow("start", "split") + bpmn.flow("split", "a", condition="x > 1") + bpmn.flow("split", "b")
+            + bpmn.flows("a", "join") + bpmn.flows("b", "join") + bpmn.flows("join", "end"))
+    return bpmn.doc(body)
+
+
+def test_validate_and_autosave_include_soundness_findings(designer, bpmn):
+    ProcessDefinition.objects.create(key="p")
+    xml = _deadlock(bpmn)
+    validated = designer.post("/designer/p/validate/", {"xml": xml}).content.decode()
+    assert "sound.E001" in validated and 'data-element="join"' in validated
+    saved = designer.post("/designer/p/draft/", {"xml": xml}).json()
+    assert any(f["code"].startswith("sound.") for f in saved["findings"])
+    refused = designer.post("/designer/p/deploy/", {"xml": xml}).content.decode()
+    assert 'data-outcome="errors"' in refused and "sound.E001" in refused
+    assert not ProcessVersion.objects.exists()

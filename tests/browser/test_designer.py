@@ -332,3 +332,63 @@ def test_list_screenshot_and_search(login, page_errors, live_server_url):
     page.wait_for_function("() => document.querySelectorAll('#process-table tbody tr').length === 1")
     assert "loan_approval" in page.inner_text("#process-table")
     assert page_errors == [], page_errors
+
+
+def test_panel_writes_timers_messages_connectors_mappings_and_multi_instance(login, page_errors, live_server_url):
+    """Every kind of patch patch.js knows, written through the panel and read back by the
+    compiler from bpmn-js's own XML."""
+    from designer.models import ProcessDefinition
+    from designer.services import draft_save
+
+    for name in ("quote_race", "order_fulfilment"):
+        definition = ProcessDefinition.objects.create(key=name, name=name)
+        draft_save(definition=definition, xml=(DATA / f"{name}.bpmn").read_text())
+    User.objects.create_user("pat", password="pat-pw-123")
+    page = login("pat", "pat-pw-123")
+
+    page.goto(f"{live_server_url}/designer/quote_race/")
+    page.wait_for_selector("#fy-editor[data-ready='1']")
+    select(page, "Event_timeout")
+    set_field(page, "#id_timer_value", "PT2H")
+    page.wait_for_function("() => flowyardModeler.get('elementRegistry').get('Event_timeout').businessObject.eventDefinitions[0].timeDuration.body === 'PT2H'")
+    select(page, "Event_quote_received")
+    set_field(page, "#id_message_name", "quote-v2")
+    set_field(page, "#id_correlation_key", "=request_id + 'x'")
+    page.wait_for_function("""() => { const bo = flowyardModeler.get('elementRegistry').get('Event_quote_received').businessObject;
+        return bo.eventDefinitions[0].messageRef.name === 'quote-v2' && bo.get('flowyard:correlationKey') === "=request_id + 'x'"; }""")
+    graph = _graph(page.evaluate("async () => (await flowyardModeler.saveXML()).xml"))
+    assert graph["nodes"]["Event_timeout"]["event"]["timer"] == {"type": "duration", "value": "PT2H"}
+    assert graph["nodes"]["Event_quote_received"]["event"]["message"] == "quote-v2"
+    assert graph["nodes"]["Event_quote_received"]["event"]["correlation_key"] == "=request_id + 'x'"
+    wait_saved(page)
+
+    page.goto(f"{live_server_url}/designer/order_fulfilment/")
+    page.wait_for_selector("#fy-editor[data-ready='1']")
+    select(page, "Task_reserve_stock")
+    set_field(page, "#id_http_url", "https://stock.example.com/reserve")
+    set_field(page, "#id_retries", "5")
+    page.click("#panel-form button[value='add:out']")
+    page.wait_for_selector("#panel-form [name='out-0-name']")
+    set_field(page, "[name='out-0-expr']", "reservation['id']")
+    set_field(page, "[name='out-0-name']", "reservation_id")
+    set_field(page, "#id_mi_collection", "=order['lines']")
+    set_field(page, "#id_mi_element_variable", "line")
+    set_field(page, "#id_mi_mode", "parallel")
+    page.wait_for_function("""() => { const bo = flowyardModeler.get('elementRegistry').get('Task_reserve_stock').businessObject;
+        return bo.loopCharacteristics && bo.loopCharacteristics.get('flowyard:collection') === "=order['lines']"
+            && bo.extensionElements.values.some(v => v.$type === 'flowyard:Output' && v.name === 'reservation_id'); }""")
+    graph = _graph(page.evaluate("async () => (await flowyardModeler.saveXML()).xml"))
+    node = graph["nodes"]["Task_reserve_stock"]
+    assert node["props"]["http"]["url"] == "https://stock.example.com/reserve"
+    assert node["props"]["http"]["method"] == "POST" and node["props"]["retries"] == 5
+    assert node["outputs"] == [{"name": "reservation_id", "expr": "reservation['id']"}]
+    assert node["multi_instance"] == {"sequential": False, "cardinality": None, "collection": "=order['lines']",
+                                      "element_variable": "line", "completion_condition": None}
+    # one panel edit is one undo step: undoing the last one removes the multi-instance only
+    page.click("#btn-undo")
+    page.wait_for_function("() => !flowyardModeler.get('elementRegistry').get('Task_reserve_stock').businessObject.loopCharacteristics")
+    assert bo_get(page, "Task_reserve_stock", "flowyard:retries") == "5"
+    page.wait_for_selector("#panel-form #id_mi_mode >> nth=0")
+    page.wait_for_function("() => document.querySelector('#panel-form #id_mi_mode').value === ''")
+    wait_saved(page)
+    assert page_errors == [], page_errors

@@ -10,9 +10,11 @@ Views opt in through ``runtime.api.base.ApiMixin`` so the project settings need 
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import OperationalError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,10 +23,12 @@ from designer.services import DeployError
 from runtime import services
 from runtime.transitions import IllegalTransition
 
+log = logging.getLogger(__name__)
+
 # DRF's own codes for the statuses it raises; ours use the same words.
 CODE_BY_STATUS = {400: "invalid", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
                   405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
-                  415: "unsupported_media_type", 429: "throttled"}
+                  415: "unsupported_media_type", 429: "throttled", 503: "unavailable"}
 
 
 class FieldError(exceptions.ValidationError):
@@ -102,6 +106,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"errors": deploy_errors(exc)}, status=status_)
     if isinstance(exc, IllegalTransition):  # a race lost inside the store: the state moved on
         return Response({"errors": [error(str(exc), code="conflict")]}, status=409)
+    if isinstance(exc, OperationalError):  # database busy, locked or out of connections: transient
+        log.warning("database unavailable for %s", context.get("request") and context["request"].path, exc_info=True)
+        return Response({"errors": [error("the database is busy; retry shortly", code="unavailable")]}, status=503,
+                        headers={"Retry-After": "1"})
     if isinstance(exc, RequestDataTooBig):
         return Response({"errors": [error("the request body is too large", code="too_large")]}, status=413)
     if isinstance(exc, SuspiciousOperation):

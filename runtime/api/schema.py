@@ -16,6 +16,7 @@ ERROR_TEXT = {
     413: "the request body is too large",
     415: "unsupported content type",
     429: "too many requests; retry after the `Retry-After` header's seconds",
+    503: "the database is busy or unreachable; retry after the `Retry-After` header's seconds",
 }
 
 ERROR_EXAMPLES = {
@@ -27,13 +28,14 @@ ERROR_EXAMPLES = {
     413: {"errors": [{"message": "the request body is too large", "code": "too_large"}]},
     415: {"errors": [{"message": "Unsupported media type \"text/plain\" in request.", "code": "unsupported_media_type"}]},
     429: {"errors": [{"message": "Request was throttled. Expected available in 12 seconds.", "code": "throttled"}]},
+    503: {"errors": [{"message": "the database is busy; retry shortly", "code": "unavailable"}]},
 }
 
 
 def errors(*statuses: int) -> dict:
-    """Error responses for an operation; 401 and 429 apply to every one of them."""
+    """Error responses for an operation; 401, 429 and 503 apply to every one of them."""
     out = {}
-    for code in sorted({401, 429, *statuses}):
+    for code in sorted({401, 429, 503, *statuses}):
         out[code] = OpenApiResponse(
             ErrorSerializer, description=ERROR_TEXT[code],
             examples=[OpenApiExample(f"error {code}", value=ERROR_EXAMPLES[code], response_only=True,

@@ -64,3 +64,17 @@ def test_session_authentication_works_for_the_browser(users, client):
     strict.force_login(users.alice)
     refused = strict.post("/api/signals/", {"name": "go"}, content_type="application/json")
     assert refused.status_code == 403 and "CSRF" in errors_of(refused)[0]["message"]
+
+
+def test_a_busy_database_is_a_503_with_retry_after(users, client_for, loan, monkeypatch):
+    from django.db import OperationalError
+
+    from runtime import services
+
+    def busy(**kwargs):
+        raise OperationalError("sorry, too many clients already")
+
+    monkeypatch.setattr(services, "instance_start", busy)
+    response = client_for(users.alice).post("/api/instances/", {"process": "loan_approval"}, format="json")
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert errors_of(response)[0]["code"] == "unavailable"

@@ -198,7 +198,7 @@ def only_our_workers():
             app.control.add_consumer(QUEUE, destination=others, reply=True, timeout=2.0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def worker_process(django_db_setup, django_db_blocker):
     if not settings.SERVICE_MODE:
         pytest.skip("a separate worker process needs service mode (PostgreSQL + Redis)")

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from designer.bpmn import compile_bpmn
 from designer.models import Draft, ProcessDefinition, ProcessVersion
+from designer.soundness import check as check_soundness
 
 
 class DeployError(Exception):
@@ -53,11 +54,16 @@ def version_deploy(*, xml: str | bytes, user=None, accept_warnings: bool = False
     # Bytes go to the compiler as they are: it checks the size before reading, and honours
     # the XML declaration's encoding (the MIWG files are ISO-8859-1).
     result = compile_bpmn(xml, known_process_keys=_known_keys())
-    errors = [f for f in result.findings if f.severity == "error"]
+    findings = list(result.findings)
+    if result.graph is not None:
+        # Soundness runs only on a graph that compiled; its deadlock-in-every-run finding is
+        # an error, the rest are warnings that follow the accept_warnings rule below.
+        findings += check_soundness(result.graph).findings
+    errors = [f for f in findings if f.severity == "error"]
     if errors or result.graph is None:
-        raise DeployError(errors or result.findings)
+        raise DeployError(errors or findings)
     text = xml_text(xml)
-    warnings = [f for f in result.findings if f.severity == "warning"]
+    warnings = [f for f in findings if f.severity == "warning"]
     checksum = ProcessVersion.checksum_of(text)
     with transaction.atomic():
         definition, _ = ProcessDefinition.objects.select_for_update().get_or_create(

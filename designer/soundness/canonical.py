@@ -31,11 +31,11 @@ def clone(state: InstanceState) -> InstanceState:
     return InstanceState(
         status=state.status,
         variables={},
-        tokens={tid: Token(t.id, t.node, t.scope, t.status, t.flow, _copy(t.data))
+        tokens={tid: Token(t.id, t.node, t.scope, t.status, t.flow, _copy(t.data) if t.data else {})
                 for tid, t in state.tokens.items()},
         waits={wid: Wait(w.id, w.kind, w.token, w.node, dict(w.info))
                for wid, w in state.waits.items()},
-        completed=[_copy(e) for e in state.completed],
+        completed=[_copy(e) for e in state.completed] if state.completed else [],
         ended_by=state.ended_by,
     )
 

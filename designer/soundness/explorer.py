@@ -38,6 +38,8 @@ from .abstraction import Chooser
 from .canonical import clone, normalise, state_key
 
 NOW = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
+MAX_TOKENS = 200       # more at once: the net is not bounded (tokens multiply in a loop)
+MAX_LOCAL_STEPS = 20_000  # per action: the same, through local steps only
 FIRED = "sound_fired"
 ANY_ERROR = "SOUNDNESS_ANY_ERROR"
 _NO_FLOW = "no outgoing sequence flow"
@@ -51,11 +53,12 @@ class StateSpace:
     states: list[InstanceState] = field(default_factory=list)
     successors: list[list[int]] = field(default_factory=list)
     parents: list[tuple[int, str] | None] = field(default_factory=list)
-    initial: dict[str, int] = field(default_factory=dict)
+    initial: dict[int, str] = field(default_factory=dict)  # state index -> start event
     complete: bool = True
     bound: str | None = None
     engine_errors: dict[tuple[str | None, str], int] = field(default_factory=dict)
     reached: set[str] = field(default_factory=set)
+    meetings: dict[str, tuple[int, str]] = field(default_factory=dict)
     elapsed: float = 0.0
 
     def trace(self, index: int, limit: int = 12) -> list[str]:
@@ -64,8 +67,7 @@ class StateSpace:
         while self.parents[index] is not None:
             index, label = self.parents[index]
             steps.append(label)
-        steps.append(next((f"start at {node}" for node, i in self.initial.items() if i == index),
-                          "start"))
+        steps.append(f"start at {self.initial.get(index, '?')}")
         steps.reverse()
         return steps if len(steps) <= limit else ["..."] + steps[-limit:]
 
@@ -74,6 +76,7 @@ class Explorer:
     def __init__(self, graph: Graph, *, max_states: int, time_budget: float, reduce: bool = True):
         self.graph = graph
         self.local = frozenset(n.id for n in graph.nodes.values() if _is_local(n)) if reduce else frozenset()
+        self.deciding = frozenset(n.id for n in graph.nodes.values() if _may_decide(graph, n))
         self.max_states = max_states
         self.deadline = time.monotonic() + time_budget
         self.space = StateSpace(graph)
@@ -92,9 +95,10 @@ class Explorer:
         queue: deque[int] = deque()
         for start in self.graph.start_events(None):
             action = self._event(ev.Start({}, start.id))
-            for state in self._settled(InstanceState(), action):
+            for state in self._settled(InstanceState(), action, None):
                 index, new = self._add(state, None, f"start at {start.id}")
-                space.initial.setdefault(start.id, index)
+                if index is not None:
+                    space.initial.setdefault(index, start.id)
                 if new:
                     queue.append(index)
         while queue:
@@ -104,7 +108,7 @@ class Explorer:
             index = queue.popleft()
             state = space.states[index]
             for label, action in self._actions(state):
-                for successor in self._settled(state, action):
+                for successor in self._settled(state, action, (index, label)):
                     target, new = self._add(successor, index, label)
                     if target is None:
                         break
@@ -119,12 +123,15 @@ class Explorer:
         return space
 
     def _add(self, state: InstanceState, parent: int | None, label: str) -> tuple[int | None, bool]:
+        space = self.space
+        if len(state.tokens) > MAX_TOKENS:
+            space.complete, space.bound = False, "max_tokens"
+            return None, False
         normalise(state)
         key = state_key(state, self.joins)
         found = self.keys.get(key)
         if found is not None:
             return found, False
-        space = self.space
         if len(space.states) >= self.max_states:
             space.complete, space.bound = False, "max_states"
             return None, False
@@ -136,25 +143,42 @@ class Explorer:
         space.parents.append(None if parent is None else (parent, label))
         return index, True
 
-    def _settled(self, state: InstanceState, action: Action) -> Iterator[InstanceState]:
-        """The outcomes of ``action``, each with its local steps done (see ``_is_local``)."""
+    def _settled(self, state: InstanceState, action: Action,
+                 origin: tuple[int, str] | None) -> Iterator[InstanceState]:
+        """The outcomes of ``action``, each with its local steps done (see ``_is_local``).
+        The states in between are reachable too: tokens meeting there are recorded."""
         pending = list(self._outcomes(state, action))
+        steps = 0
         while pending:
             current = pending.pop()
+            steps += 1
+            if steps > MAX_LOCAL_STEPS or len(current.tokens) > MAX_TOKENS:
+                self.space.complete, self.space.bound = False, "max_tokens"
+                return
             token = next((t for t in current.tokens.values() if t.status == READY
                           and t.node in self.local and _plain(t)), None)
             if token is None:
                 yield current
                 continue
             self.space.reached.add(token.node)
-            pending.extend(self._outcomes(current, self._advance(token.id)))
+            if origin is not None and token.node not in self.space.meetings:
+                if any(_same_place(token, other, token.node in self.joins)
+                       for other in current.tokens.values()):
+                    self.space.meetings[token.node] = origin
+            if token.node in self.deciding or any(
+                    t.status == JOINING and t.node in self.deciding for t in current.tokens.values()):
+                pending.extend(self._outcomes(current, self._advance(token.id)))
+            else:  # no condition can be evaluated in this step: one outcome, run in place
+                pending.extend(self._outcomes(current, self._advance(token.id), in_place=True))
 
-    def _outcomes(self, state: InstanceState, action: Action) -> Iterator[InstanceState]:
-        """The states ``action`` can lead to, one per answer sequence to its conditions."""
+    def _outcomes(self, state: InstanceState, action: Action, *,
+                  in_place: bool = False) -> Iterator[InstanceState]:
+        """The states ``action`` can lead to, one per answer sequence to its conditions
+        (``in_place``: the caller owns ``state`` and knows the step decides nothing)."""
         script: list[bool] | None = []
         while script is not None:
             chooser = Chooser(script)
-            successor = clone(state)
+            successor = state if in_place else clone(state)
             try:
                 result = action(successor, chooser)
             except EngineError as exc:
@@ -263,18 +287,38 @@ def _is_local(node) -> bool:
     """Whether executing a ready token here touches nothing but that token (and the tokens
     and waits it creates), so the checker runs it at once instead of interleaving it.
 
-    Not local: nodes with several incoming flows (tokens meet there, so it must stay a
-    state where a meeting can be seen), joins, nodes without outgoing flows (the token
-    ends and may complete its scope), end events, and throw events other than none and
-    message (signals and compensation act on other tokens). This is a partial-order
-    reduction: independent steps commute, so running them first loses no deadlock,
-    no ended state and no cycle, and every cycle keeps a state at its merge node.
+    Local: activities, events and gateways with one incoming flow, and arrivals at
+    parallel and inclusive joins (the token parks; the join fires once every flow it
+    waits for is filled, whatever the order of arrival). Not local: other nodes with
+    several incoming flows (exclusive merges, activities entered from two places: a
+    token must be able to linger there so that a second one can meet it), nodes without
+    outgoing flows (the token ends and may complete its scope), end events, and throw
+    events other than none and message (signals and compensation act on other tokens).
+    This is a partial-order reduction: independent steps commute, so running them first
+    loses no deadlock, no ended state and no cycle (every cycle keeps a state at its merge
+    node); tokens meeting on the way are recorded by ``Explorer._settled``.
     """
+    if node.type in ("parallelGateway", "inclusiveGateway") and len(node.incoming) > 1:
+        return bool(node.outgoing)
     if len(node.incoming) > 1 or not node.outgoing:
         return False
     if node.type == "intermediateThrowEvent":
         return node.event_kind in ("none", "message")
     return node.type in _LOCAL_TYPES
+
+
+def _may_decide(graph: Graph, node) -> bool:
+    """Whether executing a token at ``node`` may evaluate a condition (outgoing flows,
+    a completion condition; an inclusive join evaluates its outgoing flows when it fires)."""
+    if node.multi_instance and node.multi_instance.get("completion_condition"):
+        return True
+    return any(graph.flows[f].condition is not None for f in node.outgoing)
+
+
+def _same_place(token, other, join: bool) -> bool:
+    """Another token of the same scope on the same node (and incoming flow, at a join)."""
+    return (other is not token and other.node == token.node and other.scope == token.scope
+            and not other.data.get("mi_instance") and (not join or other.flow == token.flow))
 
 
 def _plain(token) -> bool:

@@ -27,7 +27,7 @@ from runtime.engine.graph import Graph, Node
 from runtime.engine.state import JOINING, READY
 
 from .codes import sound_finding
-from .explorer import StateSpace
+from .explorer import MAX_TOKENS, StateSpace
 
 _SPLITS = ("exclusiveGateway", "inclusiveGateway", "eventBasedGateway")
 
@@ -37,14 +37,16 @@ def findings_for(space: StateSpace, original: Graph) -> list[Finding]:
     out: list[Finding] = []
     out += _meetings(space, graph)
     coreachable = _coreachable(space) if space.complete else set()
-    nothing_completes = space.complete and not (set(space.initial.values()) & coreachable)
+    nothing_completes = space.complete and not (set(space.initial) & coreachable)
     out += _deadlocks(space, graph, fatal=nothing_completes)
     if space.complete:
         out += _livelocks(space, graph, coreachable, nothing_completes)
         out += _dead(space, original)
     else:
         limit = {"max_states": f"max_states={len(space.states)}",
-                 "time_budget": f"time_budget ({space.elapsed:.1f} s)"}[space.bound or "max_states"]
+                 "time_budget": f"time_budget ({space.elapsed:.1f} s)",
+                 "max_tokens": f"max_tokens={MAX_TOKENS} (tokens multiply: the process is "
+                               "not bounded)"}[space.bound or "max_states"]
         out.append(sound_finding(
             "sound.W006", original.process_id,
             f"not fully verified: the soundness check stopped at {limit} after exploring "
@@ -65,8 +67,8 @@ def _label(graph: Graph, node_id: str) -> str:
     return f"{node.name!r} ({node_id})"
 
 
-def _witness(space: StateSpace, index: int) -> str:
-    return "a run that shows it: " + " -> ".join(space.trace(index))
+def _witness(space: StateSpace, index: int, then: str | None = None) -> str:
+    return "a run that shows it: " + " -> ".join(space.trace(index) + ([then] if then else []))
 
 
 def _is_join(node: Node) -> bool:
@@ -86,14 +88,17 @@ def _meetings(space: StateSpace, graph: Graph) -> list[Finding]:
         for (_, node_id, _), count in groups.items():
             if count > 1 and node_id not in first:
                 first[node_id] = index
+    witnesses = {n: (i, None) for n, i in first.items()}
+    for node_id, (index, label) in space.meetings.items():
+        witnesses.setdefault(node_id, (index, label))
     out = []
-    for node_id, index in first.items():
+    for node_id, (index, label) in witnesses.items():
         node = graph.nodes[node_id]
         if node.type == "endEvent":
             out.append(sound_finding(
                 "sound.W003", node_id,
                 f"improper completion: end event {_label(graph, node_id)} is reached by more "
-                "than one token of the same run", _witness(space, index)
+                "than one token of the same run", _witness(space, index, label)
                 + "; synchronise the branches with a join before the end, or give each "
                 "branch its own end event"))
         else:
@@ -101,7 +106,7 @@ def _meetings(space: StateSpace, graph: Graph) -> list[Finding]:
                 "sound.W002", node_id,
                 f"lack of synchronisation: two tokens of the same run reach "
                 f"{_label(graph, node_id)} at once, so it runs twice",
-                _witness(space, index) + "; merge parallel branches with a parallel (or "
+                _witness(space, index, label) + "; merge parallel branches with a parallel (or "
                 "inclusive) gateway, not an exclusive one"))
     return out
 
@@ -158,8 +163,7 @@ def _livelocks(space: StateSpace, graph: Graph, coreachable: set[int],
         nodes = sorted(set().union(*(_flow_cycle(graph, n) for n in moving))) if moving else []
         if not nodes:
             continue
-        decisions = [n for n in nodes if graph.nodes[n].type in _SPLITS and len(graph.nodes[n].outgoing) > 1]
-        element = (decisions or nodes)[0]
+        element = _loop_decision(graph, set(nodes)) or nodes[0]
         if element in named:
             continue
         named.add(element)
@@ -170,6 +174,18 @@ def _livelocks(space: StateSpace, graph: Graph, coreachable: set[int],
             "way out", _witness(space, min(component)) + "; give the loop an exit flow "
             "that leads to an end event"))
     return out
+
+
+def _loop_decision(graph: Graph, cycle: set[str]) -> str | None:
+    """The decision that closes the cycle: a splitting gateway with a flow back to the
+    node where runs enter the cycle from outside (else any splitting gateway on it)."""
+    entries = {n for n in cycle
+               if any(graph.flows[f].source not in cycle for f in graph.nodes[n].incoming)}
+    decisions = sorted(n for n in cycle
+                       if graph.nodes[n].type in _SPLITS and len(graph.nodes[n].outgoing) > 1)
+    closing = [n for n in decisions
+               if any(graph.flows[f].target in entries for f in graph.nodes[n].outgoing)]
+    return (closing or decisions or [None])[0]
 
 
 def _flow_cycle(graph: Graph, node_id: str) -> set[str]:
@@ -245,9 +261,15 @@ def _dead(space: StateSpace, graph: Graph) -> list[Finding]:
             dead.discard(node_id)
     entries = [n for n in sorted(dead)
                if not graph.predecessors.get(n) or any(p not in dead for p in graph.predecessors[n])]
+    covered: set[str] = set()
     out = []
-    for node_id in entries or sorted(dead):
+    # Report where each dead region begins; a dead cycle with no such entry (its way in
+    # was removed) is reported at its first node.
+    for node_id in entries + sorted(dead):
+        if node_id in covered:
+            continue
         after = _downstream(graph, node_id, dead)
+        covered.update(after, {node_id})
         more = f" (nor can what follows it: {', '.join(after)})" if after else ""
         out.append(sound_finding(
             "sound.W005", node_id,

@@ -120,10 +120,10 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=HistoryPagination)
     def history(self, request, pk=None):
         instance = self.get_object()
-        raw = request.query_params.get("after", "0") or "0"
-        after = parse_id(raw) if raw != "0" else 0
-        if after is None:
+        raw = request.query_params.get("after", "") or "0"
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
             raise FieldError("after", "Enter a whole number of at least 0.")
+        after = int(raw)
         events = selectors.instance_history(instance=instance, after_seq=after)
         rows = self.paginate_queryset(events)
         return self.get_paginated_response(HistoryEventSerializer(rows, many=True).data)

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from runtime import views_instances
+from runtime import views_breakers, views_instances
 
 urlpatterns: list = []
 
 # -- instances: the monitoring pages (runtime/views_instances.py) --------------------------
 urlpatterns += [
     path("instances/", views_instances.instance_list, name="instances"),
+    path("instances/breakers/", views_breakers.breaker_list, name="instance-breakers"),
     path("instances/<int:pk>/", views_instances.instance_detail, name="instance-detail"),
     path("instances/<int:pk>/fragments/", views_instances.instance_fragments, name="instance-fragments"),
     path("instances/<int:pk>/history/", views_instances.instance_history, name="instance-history"),

@@ -215,13 +215,19 @@ def _apply_outcome(call_id: int, instance_id: int, attempt: int, outcome) -> str
             call.save(update_fields=["state", "result", "finished_at", "last_error"])
             uow.feed(instance, ev.ServiceCallFailed(wait_id=call.wait_id, error_code=outcome.error_code,
                                                     message=outcome.message, retryable=False), hold_if_suspended=False)
-        elif outcome.status == RETRYABLE and attempt < call.max_attempts:
-            delay = max(next_delay(call.request.get("policy") or {}, attempt), outcome.retry_after or 0.0)
+        elif outcome.status == RETRYABLE and (outcome.circuit_open or attempt < call.max_attempts):
+            if outcome.circuit_open:
+                # Turned away by an open circuit, the endpoint never saw it: not an attempt.
+                # It waits for the half-open moment (at least its last backoff), so an outage
+                # does not spend the retry budget of every instance waiting on the endpoint.
+                call.attempt -= 1
+                data["circuit_open"] = True
+            delay = max(next_delay(call.request.get("policy") or {}, max(call.attempt, 1)), outcome.retry_after or 0.0)
             tt.advance(tt.SERVICE_CALL, call, ServiceCallState.PENDING, history=history, node=call.node_id,
                        token=call.token_id, data={**data, "retry_in": delay, "message": outcome.message[:300]})
             call.next_attempt_at = uow.now + timedelta(seconds=delay)
             call.dispatched_at = uow.now
-            call.save(update_fields=["state", "next_attempt_at", "dispatched_at", "last_error"])
+            call.save(update_fields=["state", "attempt", "next_attempt_at", "dispatched_at", "last_error"])
             uow.wakeups.add("service_call_execute_task", call.pk, countdown=delay)
         else:  # retries exhausted, or a configuration error no retry can fix
             call.save(update_fields=["last_error"])

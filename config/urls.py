@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/docs/", views.api_docs, name="api-docs"),
     path("designer/", include("designer.urls")),
     path("api/", include("runtime.api.urls")),
+    path("shop/", include("shop.urls")),
     path("", include("runtime.urls")),
 ]

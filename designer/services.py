@@ -89,7 +89,16 @@ def version_deploy(*, xml: str | bytes, user=None, accept_warnings: bool = False
             )
         except IntegrityError as exc:  # a concurrent deploy took the number; the caller may retry
             raise DeployError([]) from exc
+    # Timer start events of the new version (and the old one's cancellation) take effect at
+    # once instead of at the scheduler's next sync.
+    transaction.on_commit(_sync_timer_starts)
     return DeployResult(version=version, created=True, warnings=version.warnings)
+
+
+def _sync_timer_starts() -> None:
+    from runtime.jobs import sync_timer_starts
+
+    sync_timer_starts()
 
 
 def draft_save(*, definition: ProcessDefinition, xml: str, user=None) -> Draft:

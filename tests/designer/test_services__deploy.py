@@ -74,3 +74,24 @@ def test_latin1_file_deploys_and_keeps_its_characters():
     version = version_deploy(xml=xml.encode("latin-1")).version
     assert version.definition.name == "Prêt approuvé"
     assert version.xml.encode("latin-1") == xml.encode("latin-1")
+
+
+TIMER_START = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="nightly" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>f</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_deploying_a_timer_start_schedules_it_at_commit(django_capture_on_commit_callbacks):
+    from runtime.models import TimerJob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        version = version_deploy(xml=TIMER_START).version
+    job = TimerJob.objects.get()
+    assert job.version == version and job.node_id == "s" and job.instance is None and job.state == "scheduled"

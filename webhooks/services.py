@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -77,10 +78,34 @@ def _payload(instance, event: str, process_key: str, version: int | None) -> dic
     return body
 
 
+# "No active webhook" is remembered for a moment: most installations have none, and the
+# lookup was one query in every transaction that ends an instance. Saving or deleting a
+# webhook forgets it at once in this process (webhooks/signals.py); another process notices
+# within NO_WEBHOOKS_TTL seconds. A found webhook is never cached, so deliveries always see
+# the current rows.
+NO_WEBHOOKS_TTL = 1.0
+_none_until = 0.0
+
+
+def forget_no_webhooks() -> None:
+    global _none_until
+    _none_until = 0.0
+
+
+def _active_webhooks() -> list[Webhook]:
+    global _none_until
+    if time.monotonic() < _none_until:
+        return []
+    hooks = list(Webhook.objects.filter(active=True))
+    if not hooks:
+        _none_until = time.monotonic() + NO_WEBHOOKS_TTL
+    return hooks
+
+
 def instance_event(*, instance, event: str) -> list[WebhookDelivery]:
     """Queue ``event`` for every active webhook that wants it; sent after the caller's
     transaction commits (nothing is sent for a change that rolls back)."""
-    hooks = list(Webhook.objects.filter(active=True))
+    hooks = _active_webhooks()
     if not hooks:
         return []
     from designer.models import ProcessVersion

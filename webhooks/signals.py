@@ -8,11 +8,11 @@ loaded just for this.
 """
 from __future__ import annotations
 
-from django.db.models.signals import post_init, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from runtime.models import InstanceStatus, ProcessInstance
-from webhooks.models import WebhookEvent
+from webhooks.models import Webhook, WebhookEvent
 
 STATUS_EVENTS = {InstanceStatus.COMPLETED: WebhookEvent.COMPLETED, InstanceStatus.FAILED: WebhookEvent.FAILED}
 WATCHED = {"status", "incident_count"}
@@ -45,3 +45,11 @@ def emit_events(sender, instance, created, raw=False, update_fields=None, **kwar
 
         for event in events:
             instance_event(instance=instance, event=event)
+
+
+@receiver(post_save, sender=Webhook, dispatch_uid="webhooks.forget_none_on_save")
+@receiver(post_delete, sender=Webhook, dispatch_uid="webhooks.forget_none_on_delete")
+def forget_no_webhooks(sender, **kwargs):
+    from webhooks.services import forget_no_webhooks
+
+    forget_no_webhooks()

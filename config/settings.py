@@ -163,9 +163,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 # Celery's Django fixup closes DB connections around every task unless this is set; the
 # worker keeps them per thread instead (config/celery.py closes broken or old ones).
 CELERY_DB_REUSE_MAX = 1_000_000
-# Celery's Django fixup closes DB connections around every task unless this is set; the
-# worker keeps them per thread instead (config/celery.py closes broken or old ones).
-CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -94,7 +94,7 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
     with transaction.atomic():
         uow = UnitOfWork(actor=actor_of(user))
         instance = uow.create_instance(version=target, variables=variables, business_key=business_key or "",
-                                       started_by_id=user.pk if actor_of(user) else None)
+                                       started_by_id=user.pk if actor_of(user) else None, insert_at_commit=True)
         uow.feed(instance, ev.Start(variables=variables))
         uow.commit()
     return instance

@@ -62,12 +62,21 @@ class RowWriter:
     # -- tokens ------------------------------------------------------------------------
 
     def mirror_tokens(self, before: dict[str, tuple], state: "InstanceState") -> None:
-        """Delete rows of tokens that ended or changed, insert rows for new or changed ones."""
+        """Delete rows of tokens that ended or changed, insert rows for new or changed ones.
+
+        The most common step, one token moving on to its next wait, is a single UPDATE.
+        """
         after = token_snapshot(state)
         gone = [tid for tid, snap in before.items() if after.get(tid) != snap]
         for tid in gone:
             if tid in after:
                 tt.TOKEN.check(before[tid][1], after[tid][1])
+        if len(gone) == 1 and gone[0] in after and all(tid in before for tid in after):
+            tid = gone[0]
+            node, status, scope, loop = after[tid]
+            if Token.objects.filter(instance=self.instance, token_id=tid).update(
+                    node_id=node, state=status, scope=scope or "", loop=loop, since=self.uow.now):
+                return
         if gone:
             Token.objects.filter(instance=self.instance, token_id__in=gone).delete()
         fresh = [

@@ -29,11 +29,12 @@ from runtime.engine import run
 from runtime.engine.errors import Deadlock, EngineError, StepLimitExceeded
 from runtime.engine.state import ENDED, STATE_FORMAT, InstanceState
 from runtime.live import PushBatch, group_group, instance_group, user_group, version_group
-from runtime.models import (Continuation, HistoryEvent, HumanTask, Incident, IncidentState, InstanceStatus,
-                            ProcessInstance, TaskCandidateGroup, TaskCandidateUser)
+from runtime.models import (Continuation, HumanTask, Incident, IncidentState, InstanceStatus,
+                            ProcessInstance, ServiceCall, ServiceCallState, TaskCandidateGroup, TaskCandidateUser)
 from runtime.store.events import describe, event_to_dict
 from runtime.store.graphs import graph_for
 from runtime.store.history import HistoryBuffer
+from runtime.store.history import write as write_history
 from runtime.store.rows import RowWriter, token_snapshot
 from runtime.store.wakeups import Wakeups
 
@@ -41,6 +42,8 @@ MAX_INLINE_CHILDREN = 200  # a process that calls itself forever fails instead o
 SAVE_FIELDS = ["status", "variables", "state", "state_format", "ended_at", "has_incident", "incident_count",
                "history_seq", "updated_at"]
 OUTBOUND_TASKS = {Continuation.Kind.PUBLISH_MESSAGE: "message_publish_task", Continuation.Kind.THROW_SIGNAL: "signal_throw_task"}
+#: commands that write no row of their own: a new instance can wait for commit to be inserted
+ROWLESS_COMMANDS = {"instance_status_changed"}
 NORMAL_ENDS = {InstanceStatus.COMPLETED, InstanceStatus.TERMINATED, InstanceStatus.COMPENSATED}
 
 
@@ -92,15 +95,31 @@ class UnitOfWork:
 
     def create_instance(self, *, version: ProcessVersion, variables: dict, business_key: str = "",
                         started_by_id: int | None = None, parent: ProcessInstance | None = None,
-                        parent_token: str = "", parent_wait: str = "") -> ProcessInstance:
-        instance = ProcessInstance.objects.create(
+                        parent_token: str = "", parent_wait: str = "", insert_at_commit: bool = False) -> ProcessInstance:
+        """A new running instance. With ``insert_at_commit`` its row is written only when a
+        step first needs its id (a token, task, call or timer row) and at the latest by
+        ``commit()``, with its final state: a start that runs straight to its end is one
+        INSERT instead of an INSERT and an UPDATE. Until then its ``pk`` is None (one such
+        instance per unit of work)."""
+        instance = ProcessInstance(
             version=version, business_key=business_key or "", status=InstanceStatus.RUNNING,
             variables=dict(variables), state={}, state_format=STATE_FORMAT, parent=parent,
             parent_token=parent_token, parent_wait=parent_wait, started_by_id=started_by_id, started_at=self.now,
         )
+        if not insert_at_commit or None in self.instances:
+            instance.save(force_insert=True)
         self.adopt(instance)
         self.dirty.add(instance.pk)
         return instance
+
+    def _insert_now(self, instance: ProcessInstance) -> None:
+        """Write a new instance whose insert was put off: something is about to need its id."""
+        instance.save(force_insert=True)
+        self.instances[instance.pk] = self.instances.pop(None)
+        if None in self.buffers:
+            self.buffers[instance.pk] = self.buffers.pop(None)
+        self.dirty.discard(None)
+        self.dirty.add(instance.pk)
 
     def history(self, instance: ProcessInstance) -> HistoryBuffer:
         buf = self.buffers.get(instance.pk)
@@ -159,6 +178,9 @@ class UnitOfWork:
         instance.state = state.to_dict()
         instance.state_format = STATE_FORMAT
         instance.variables = state.variables
+        if instance.pk is None and (any(c.kind not in ROWLESS_COMMANDS for c in result.commands)
+                                    or token_snapshot(state) != before):
+            self._insert_now(instance)
         writer = RowWriter(self, instance)
         writer.mirror_tokens(before, state)
         for command in result.commands:
@@ -170,6 +192,8 @@ class UnitOfWork:
         """The model or its data broke at a node: keep the last good state, open an incident
         that remembers the event so a retry can run it again (after a fix to the data)."""
         fatal = isinstance(exc, (StepLimitExceeded, Deadlock))
+        if instance.pk is None:
+            self._insert_now(instance)
         incident = self.open_incident(
             instance, node=exc.node or "", token=exc.token or "", message=exc.message[:1000],
             detail=f"{type(exc).__name__} while handling {describe(event)}", event=None if fatal else event_to_dict(event),
@@ -298,7 +322,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Write history and instance rows; schedule wake-ups and pushes for after commit."""
-        rows: list[HistoryEvent] = []
+        rows: list = []
         touched = []
         for pk, instance in self.instances.items():
             if pk in self.incidents_changed:
@@ -310,14 +334,16 @@ class UnitOfWork:
                 self.dirty.add(pk)
             if pk in self.dirty:
                 touched.append(instance)
-        if rows:
-            HistoryEvent.objects.bulk_create(rows, batch_size=500)
         for instance in touched:
-            instance.save(update_fields=SAVE_FIELDS)
+            if instance.pk is None:  # a start that never needed its id (create_instance)
+                instance.save(force_insert=True)
+            else:
+                instance.save(update_fields=SAVE_FIELDS)
             self.pushes.add([instance_group(instance.pk), version_group(instance.version_id)], {
                 "type": "instance", "instance": instance.pk, "version": instance.version_id, "seq": instance.history_seq,
                 "status": instance.status, "has_incident": instance.has_incident,
             })
+        write_history(rows)
         self._task_pushes()
         self.dirty.clear()
         self.pushes.send_on_commit()

@@ -29,6 +29,7 @@ from runtime.store import UnitOfWork
 log = logging.getLogger(__name__)
 EARLY_TOLERANCE = timedelta(seconds=1)       # a timer wake-up this early still fires
 CALL_EARLY_TOLERANCE = timedelta(seconds=0.25)  # a delayed retry may arrive a little early
+LOCAL_CHAIN = 50  # service calls one wake-up may run back to back (see service_call_execute)
 
 
 # -- continuations -----------------------------------------------------------------------
@@ -143,27 +144,42 @@ def _next_cycle(job: TimerJob, now):
 # -- service calls -----------------------------------------------------------------------
 
 def service_call_execute(*, call_id: int) -> str:
-    """One attempt of a service call: claim it, run the connector unlocked, apply the outcome."""
+    """One attempt of a service call: claim it, run the connector unlocked, apply the outcome.
+
+    When the outcome moves the instance on to another service call that is due now, the
+    apply transaction claims that call for this worker, which runs it next instead of
+    sending a wake-up through the broker (at most ``LOCAL_CHAIN`` calls per wake-up, so
+    one instance cannot keep a worker thread forever).
+    """
     claimed = _claim_attempt(call_id)
     if claimed is None:
         return "skipped"
     call, instance_id = claimed
+    for step in range(1, LOCAL_CHAIN + 1):
+        state, call = _apply(call.pk, instance_id, call.attempt, _call_connector(call), run_next_here=step < LOCAL_CHAIN)
+        if call is None:
+            return state
+    return state
+
+
+def _call_connector(call: ServiceCall):
     request = call.request
-    outcome = execute(CallRequest(
+    return execute(CallRequest(
         connector=request.get("connector") or "http", config=request.get("config") or {},
         inputs=request.get("inputs") or {}, idempotency_key=call.idempotency_key,
         timeout=float(request.get("timeout") or 30.0), endpoint=request.get("endpoint") or "",
     ))
-    return _apply_outcome(call.pk, instance_id, call.attempt, outcome)
 
 
 def _claim_attempt(call_id: int):
-    instance_id = ServiceCall.objects.filter(pk=call_id).values_list("instance_id", flat=True).first()
-    if instance_id is None:
-        return None
     with transaction.atomic():
         uow = UnitOfWork(actor="system:connector")
-        instance = uow.lock(instance_id)
+        # the call's instance, locked, in one round trip (a call never changes instance)
+        instance = ProcessInstance.objects.select_for_update().filter(
+            pk=ServiceCall.objects.filter(pk=call_id).values("instance_id")[:1]).first()
+        if instance is None:
+            return None
+        instance_id = uow.adopt(instance).pk
         call = ServiceCall.objects.select_for_update().get(pk=call_id)
         if call.state != ServiceCallState.PENDING:
             uow.history(instance).add("event.ignored", node=call.node_id, token=call.token_id,
@@ -189,8 +205,16 @@ def _claim_attempt(call_id: int):
 
 
 def _apply_outcome(call_id: int, instance_id: int, attempt: int, outcome) -> str:
+    return _apply(call_id, instance_id, attempt, outcome, run_next_here=False)[0]
+
+
+def _apply(call_id: int, instance_id: int, attempt: int, outcome, *,
+           run_next_here: bool) -> tuple[str, ServiceCall | None]:
+    """Apply one attempt's outcome; return the call's state and the next call this worker
+    claimed in the same transaction (``run_next_here``), if any."""
     with transaction.atomic():
         uow = UnitOfWork(actor="system:connector")
+        uow.run_calls_here = run_next_here
         instance = uow.lock(instance_id)
         call = ServiceCall.objects.select_for_update().get(pk=call_id)
         history = uow.history(instance)
@@ -198,7 +222,7 @@ def _apply_outcome(call_id: int, instance_id: int, attempt: int, outcome) -> str
             history.add("event.ignored", node=call.node_id, token=call.token_id,
                         data={"event": "service call outcome", "call": call.pk, "reason": f"call is {call.state}"})
             uow.commit()
-            return "ignored"
+            return "ignored", None
         uow.calls[(instance.pk, call.wait_id)] = call
         call.last_error = "" if outcome.status == OK else f"{outcome.message}\n{outcome.detail}".strip()[:8000]
         data = {"call": call.pk, "attempt": attempt, "status": outcome.status, "elapsed": round(outcome.elapsed, 4)}
@@ -242,4 +266,4 @@ def _apply_outcome(call_id: int, instance_id: int, attempt: int, outcome) -> str
                 call.finished_at = uow.now
                 call.save(update_fields=["state", "finished_at"])
         uow.commit()
-        return call.state
+        return call.state, uow.call_here

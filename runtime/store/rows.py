@@ -133,6 +133,7 @@ class RowWriter:
         for call in ServiceCall.objects.filter(instance=self.instance, wait_id=c.wait_id, state__in=ACTIVE_CALL_STATES):
             tt.advance(tt.SERVICE_CALL, call, ServiceCallState.CANCELLED, history=self.history, node=call.node_id,
                        token=call.token_id, data={"call": call.pk})
+            self.uow.call_cancelled(call.pk)
             call.finished_at = self.uow.now
             call.save(update_fields=["state", "finished_at"])
             self.resolve_incidents(Q(service_call=call) | Q(wait_id=c.wait_id), note="call cancelled")
@@ -203,11 +204,17 @@ class RowWriter:
         if self.tasks:
             self._flush_tasks()
         if self.calls:
+            here = self.uow.take_call_here(self.instance, self.calls)
             ServiceCall.objects.bulk_create(self.calls)
             for call in self.calls:
                 tt.created(tt.SERVICE_CALL, ServiceCallState.PENDING, history=self.history,
                            node=call.node_id, token=call.token_id, data={"call": call.pk, "connector": call.request["connector"]})
-                self.uow.wakeups.add("service_call_execute_task", call.pk)
+                if call is here:  # inserted running already; record the claim edge it skipped
+                    call.state = ServiceCallState.PENDING
+                    tt.advance(tt.SERVICE_CALL, call, ServiceCallState.RUNNING, history=self.history, node=call.node_id,
+                               token=call.token_id, data={"call": call.pk, "attempt": call.attempt})
+                else:
+                    self.uow.wakeups.add("service_call_execute_task", call.pk)
             self.calls = []
         if self.timers:
             TimerJob.objects.bulk_create(self.timers)

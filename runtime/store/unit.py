@@ -80,6 +80,10 @@ class UnitOfWork:
         self.children_started = 0
         self._groups: dict[str, Group] = {}
         self._running = False
+        # A worker that applies a call's outcome may take the next call of the same instance
+        # itself (see take_call_here): no broker hop, no separate claim transaction.
+        self.run_calls_here = False
+        self.call_here: ServiceCall | None = None
 
     # -- instances -----------------------------------------------------------------------
 
@@ -264,6 +268,24 @@ class UnitOfWork:
         self.history(parent).add("child.started", node=command.node, token=command.token_id,
                                  data={"child": child.pk, "process": command.process_key, "version": version.number})
         self.queue.append((child, ev.Start(variables=dict(command.variables or {}))))
+
+    def take_call_here(self, instance: ProcessInstance, calls: list[ServiceCall]) -> ServiceCall | None:
+        """Pick one of the new calls (not yet inserted) for this worker to run right after
+        commit, and mark it claimed: it is inserted ``running`` with attempt 1, so no
+        wake-up is sent and nobody else can take it. If this worker dies before applying
+        the outcome, the reconciler recovers it like any running call whose worker was lost."""
+        if not self.run_calls_here or self.call_here is not None or instance.status != InstanceStatus.RUNNING:
+            return None
+        for call in calls:
+            if call.next_attempt_at <= self.now:
+                call.state, call.attempt, call.started_at = ServiceCallState.RUNNING, 1, self.now
+                self.call_here = call
+                return call
+        return None
+
+    def call_cancelled(self, call_id: int) -> None:
+        if self.call_here is not None and self.call_here.pk == call_id:
+            self.call_here = None  # cancelled later in the same transaction: nothing to run
 
     def cancel_child(self, parent: ProcessInstance, wait_id: str) -> None:
         reason = f"cancelled by parent instance #{parent.pk}"

@@ -1,0 +1,125 @@
+"""A worker that applies a call's outcome runs the instance's next service call itself:
+claimed in the apply transaction (history shows the claim), no wake-up through the broker,
+and a worker lost in the middle is recovered by the reconciler like any running call."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from runtime import jobs, services, workers
+from runtime.engine.testing.builder import GraphBuilder
+from runtime.models import HistoryEvent, ServiceCall
+from tests.runtime.graphs import HANDLERS
+
+pytestmark = pytest.mark.django_db
+
+
+def three_calls(key="chain"):
+    b = GraphBuilder(key)
+    b.start("s")
+    for i in (1, 2, 3):
+        b.service(f"c{i}", connector="python", handler=HANDLERS + "ok", result_variable=f"r{i}",
+                  inputs=[{"name": "n", "expr": f"n + {i}"}])
+    b.end("e").chain("s", "c1", "c2", "c3", "e")
+    return b
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The wake-ups handed to the broker, by task name (nothing is run)."""
+    from runtime.store import wakeups
+
+    out = []
+    monkeypatch.setattr(wakeups, "send_now", lambda pending: out.extend((name, args) for name, args, _ in pending))
+    return out
+
+
+def test_one_wake_up_runs_every_call_of_a_straight_chain(deploy, handlers, sent, django_capture_on_commit_callbacks):
+    deploy(three_calls())
+    with django_capture_on_commit_callbacks(execute=True):
+        instance = services.instance_start(process_key="chain", variables={"n": 1})
+    first = ServiceCall.objects.get()
+    assert sent == [("service_call_execute_task", (first.pk,))]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workers.service_call_execute(call_id=first.pk) == "succeeded"
+    instance.refresh_from_db()
+    assert instance.status == "completed" and instance.variables["r3"] == {"doubled": 8}
+    assert len(sent) == 1  # the second and third calls never went through the broker
+    calls = list(ServiceCall.objects.order_by("pk"))
+    assert [(c.node_id, c.state, c.attempt) for c in calls] == [("c1", "succeeded", 1), ("c2", "succeeded", 1),
+                                                                ("c3", "succeeded", 1)]
+    assert [key for _, key in handlers.CALLS] == [c.idempotency_key for c in calls]
+    for call in calls:
+        states = list(HistoryEvent.objects.filter(instance=instance, type="service_call.state", data__call=call.pk)
+                      .order_by("seq").values_list("from_state", "to_state"))
+        assert states == [("", "pending"), ("pending", "running"), ("running", "succeeded")]
+    seqs = list(HistoryEvent.objects.filter(instance=instance).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_duplicate_wake_up_for_a_call_run_locally_is_a_recorded_no_op(deploy, handlers, sent,
+                                                                        django_capture_on_commit_callbacks):
+    deploy(three_calls())
+    with django_capture_on_commit_callbacks(execute=True):
+        instance = services.instance_start(process_key="chain", variables={"n": 1})
+        workers.service_call_execute(call_id=ServiceCall.objects.get().pk)
+    second = ServiceCall.objects.get(node_id="c2")
+    assert workers.service_call_execute(call_id=second.pk) == "skipped"
+    assert len(handlers.CALLS) == 3
+    assert HistoryEvent.objects.filter(instance=instance, type="event.ignored", data__call=second.pk).exists()
+
+
+def test_a_worker_lost_after_claiming_the_next_call_is_recovered(deploy, handlers, sent, monkeypatch,
+                                                                 django_capture_on_commit_callbacks, wakeups):
+    deploy(three_calls())
+    with django_capture_on_commit_callbacks(execute=True):
+        instance = services.instance_start(process_key="chain", variables={"n": 1})
+    first = ServiceCall.objects.get()
+    real_apply = workers._apply
+
+    def apply_then_die(*args, **kwargs):
+        state, nxt = real_apply(*args, **kwargs)
+        if nxt is not None:
+            raise SystemExit("worker killed")  # after the commit that claimed the next call
+        return state, nxt
+
+    monkeypatch.setattr(workers, "_apply", apply_then_die)
+    with pytest.raises(SystemExit):
+        workers.service_call_execute(call_id=first.pk)
+    monkeypatch.setattr(workers, "_apply", real_apply)
+    second = ServiceCall.objects.get(node_id="c2")
+    assert second.state == "running" and second.attempt == 1 and len(handlers.CALLS) == 1
+    assert jobs.reconcile_wakeups() == 0  # within the lease nothing is touched
+    monkeypatch.undo()
+    with wakeups():
+        jobs.reconcile_wakeups(now=timezone.now() + timedelta(seconds=200))
+    instance.refresh_from_db()
+    second.refresh_from_db()
+    assert instance.status == "completed"
+    assert second.state == "succeeded" and second.attempt == 2
+    assert HistoryEvent.objects.filter(instance=instance, data__reason="worker lost (lease expired)").exists()
+
+
+def test_a_call_cancelled_in_the_transaction_that_claimed_it_is_not_run(deploy, handlers, sent):
+    from runtime.store import UnitOfWork
+    from django.db import transaction
+
+    from runtime.engine import events as ev
+
+    deploy(three_calls())
+    instance = services.instance_start(process_key="chain", variables={"n": 1})
+    first = ServiceCall.objects.get()
+    first.state, first.attempt = "running", 1
+    first.save(update_fields=["state", "attempt"])
+    with transaction.atomic():
+        uow = UnitOfWork(actor="system:connector")
+        uow.run_calls_here = True
+        locked = uow.lock(instance.pk)
+        first.state = "succeeded"
+        first.save(update_fields=["state"])
+        uow.feed(locked, ev.ServiceCallSucceeded(wait_id=first.wait_id, result=1))
+        assert uow.call_here is not None and uow.call_here.node_id == "c2"
+        uow.feed(locked, ev.Cancel(reason="operator"))
+        assert uow.call_here is None
+        uow.commit()
+    assert ServiceCall.objects.get(node_id="c2").state == "cancelled"

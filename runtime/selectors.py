@@ -119,6 +119,21 @@ def instance_counts(*, version: ProcessVersion) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
+def version_to_start(*, process_key: str, number: int | None = None) -> ProcessVersion | None:
+    """The latest (or the numbered) version of a process, with only id, number and
+    definition loaded. Plain SQL because every start runs it: building the ORM query (a
+    join, an order, a limit) cost more CPU than the rest of a straight-through start's
+    reads."""
+    version, definition = ProcessVersion._meta.db_table, ProcessVersion._meta.get_field("definition").related_model._meta.db_table
+    sql = (f'SELECT v."id", v."number", v."definition_id" FROM "{version}" v JOIN "{definition}" d '
+           f'ON d."id" = v."definition_id" WHERE d."key" = %s')
+    params: list = [process_key]
+    if number is not None:
+        sql += ' AND v."number" = %s'
+        params.append(number)
+    return next(iter(ProcessVersion.objects.raw(sql + ' ORDER BY v."number" DESC LIMIT 1', params)), None)
+
+
 def latest_versions() -> QuerySet[ProcessVersion]:
     newest = ProcessVersion.objects.filter(definition=OuterRef("definition")).order_by("-number").values("pk")[:1]
     return ProcessVersion.objects.filter(pk=Subquery(newest)).only("id", "definition_id", "number")

@@ -83,8 +83,7 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
     user task may say ``flowyard:assignee="=initiator"``.
     """
     variables = _check_variables(variables)
-    versions = ProcessVersion.objects.filter(definition__key=process_key).only("id", "number", "definition_id")
-    target = (versions.filter(number=version) if version is not None else versions.order_by("-number")).first()
+    target = selectors.version_to_start(process_key=process_key, number=version)
     if target is None:
         raise NotFound(f"no deployed process {process_key!r}" + (f" version {version}" if version is not None else ""))
     if graph_for(target.pk).none_start(None) is None:

@@ -16,7 +16,7 @@ from bench.workers import redis_url
 BROKER = os.environ.get("BENCH_CELERY_REF_URL", redis_url(11))
 COUNTER = "bench:celery_ref:done"
 
-app = Celery("bench_celery_ref", broker=BROKER, backend=BROKER)
+app = Celery("bench_celery_ref", broker=BROKER, backend=BROKER, set_as_current=False)
 app.conf.update(
     broker_transport_options={},
     task_ignore_result=True,

@@ -43,7 +43,7 @@ def _celery_exe() -> str:
 def _ping(broker: str, hostnames: list[str], timeout: float) -> set[str]:
     from celery import Celery
 
-    app = Celery("bench-ping", broker=broker)
+    app = Celery("bench-ping", broker=broker, set_as_current=False)
     try:
         replies = app.control.ping(destination=hostnames, timeout=timeout) or []
     finally:
@@ -55,7 +55,7 @@ def purge(broker: str) -> int:
     """Drop waiting messages of the default queue on ``broker`` (the bench's own Redis db)."""
     from celery import Celery
 
-    app = Celery("bench-purge", broker=broker)
+    app = Celery("bench-purge", broker=broker, set_as_current=False)
     try:
         return app.control.purge()
     finally:

@@ -19,6 +19,19 @@ TEST_DIR.mkdir(parents=True, exist_ok=True)
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_version_caches():
+    """Rolled-back tests reuse version ids; the per-version caches assume ids are never
+    reused (true in production: versions are immutable and never deleted)."""
+    from runtime import jobs, selectors
+    from runtime.store import graphs
+
+    graphs.clear()
+    selectors._start_cache.clear()
+    jobs._synced_versions.clear()
+    yield
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

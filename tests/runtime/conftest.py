@@ -78,16 +78,3 @@ def handlers(settings):
     module.CALLS.clear()
     module.FAILURES["left"] = 0
     return module
-
-
-@pytest.fixture(autouse=True)
-def _fresh_version_caches():
-    """Rolled-back tests reuse version ids; the per-version caches assume ids are never
-    reused (true in production: versions are immutable and never deleted)."""
-    from runtime import jobs, selectors
-    from runtime.store import graphs
-
-    graphs.clear()
-    selectors._start_cache.clear()
-    jobs._synced_versions.clear()
-    yield

@@ -83,14 +83,14 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
     user task may say ``flowyard:assignee="=initiator"``.
     """
     variables = _check_variables(variables)
-    target = selectors.version_to_start(process_key=process_key, number=version)
-    if target is None:
-        raise NotFound(f"no deployed process {process_key!r}" + (f" version {version}" if version is not None else ""))
-    if graph_for(target.pk).none_start(None) is None:
-        raise Conflict(f"process {process_key!r} has no none start event; start it with its message or timer")
     if user is not None and getattr(user, "is_authenticated", False):
         variables.setdefault("initiator", user.get_username())
-    with transaction.atomic():
+    with transaction.atomic():  # the version lookup too: a start is one transaction, not two
+        target = selectors.version_to_start(process_key=process_key, number=version)
+        if target is None:
+            raise NotFound(f"no deployed process {process_key!r}" + (f" version {version}" if version is not None else ""))
+        if graph_for(target.pk).none_start(None) is None:
+            raise Conflict(f"process {process_key!r} has no none start event; start it with its message or timer")
         uow = UnitOfWork(actor=actor_of(user))
         instance = uow.create_instance(version=target, variables=variables, business_key=business_key or "",
                                        started_by_id=user.pk if actor_of(user) else None, insert_at_commit=True)

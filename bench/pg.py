@@ -62,6 +62,33 @@ def ensure_database(name: str, *, recreate: bool = False, server_url: str = SERV
     return db_url(name, server_url)
 
 
+def clone_database(name: str, template: str, *, server_url: str = SERVER_URL) -> str:
+    """Recreate ``name`` as a copy of ``template`` (a file copy on the server: well under a
+    second, where migrating a fresh database takes several)."""
+    for db in (name, template):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", db):
+            raise ValueError(f"unsafe database name {db!r}")
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}" template "{template}"')
+    return db_url(name, server_url)
+
+
+def database_comment(name: str, server_url: str = SERVER_URL) -> str | None:
+    """The comment on database ``name`` (None when it does not exist)."""
+    with connect(server_url, autocommit=True) as conn:
+        row = conn.execute("select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database "
+                           "where datname = %s", [name]).fetchone()
+    return None if row is None else row[0]
+
+
+def set_database_comment(name: str, comment: str, server_url: str = SERVER_URL) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not re.fullmatch(r"[0-9a-f]+", comment):
+        raise ValueError("unsafe database name or comment")
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(f"comment on database \"{name}\" is '{comment}'")
+
+
 def xact_stats(url: str) -> dict:
     """Committed transactions and row writes of the database so far (pg_stat_database)."""
     with connect(url, autocommit=True) as conn:

@@ -18,6 +18,7 @@ from bench.measure import REPO, Measurement, child_env, median, percentile, run_
 from bench.workers import celery_workers, redis_available, redis_url
 
 SPIFF_DB, VIEWFLOW_DB, FLOWYARD_DB = "bench_spiff", "bench_viewflow", "flowyard_bench"
+FLOWYARD_TEMPLATE_DB = "flowyard_bench_template"
 FLOWYARD_REDIS_DB = 12
 #: Flow nodes one instance passes through (start and end included): the "steps" per instance.
 STEPS = {"straight10": 12, "fork_join": 13, "service10": 12, "service10_http": 12}
@@ -40,12 +41,23 @@ class Sizes:
     reference_processes: tuple[int, ...] = (1, 2)  # quick mode: 1 process for Spiff persisted, viewflow
 
 
-QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=40, service_instances=4, latency_samples=2,
+QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_instances=12, latency_samples=3,
               celery_tasks=500, celery_round_trips=30, pg_seconds=1, history_instances=10_000,
               worker_counts=(1, 2), wait_timeout=20, http_throughput=False, reference_processes=(1,))
 FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
              celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
              worker_counts=(1, 2), wait_timeout=600)
+
+
+def migrations_hash() -> str:
+    """A hash of every migration file of the project (the template database's stamp)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(REPO.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(REPO)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
 
 
 class References:
@@ -89,22 +101,31 @@ class References:
 
     # --- preparation -------------------------------------------------------------------
     def prepare_flowyard(self) -> None:
-        """Probe the public services; when present, recreate and migrate ``flowyard_bench``."""
+        """Probe the public services; when present, recreate ``flowyard_bench`` migrated.
+
+        The migrated schema is kept as a template database, stamped with a hash of the
+        migration files; a run clones it (under a second) and migrates only when a
+        migration changed.
+        """
         if self.pg_problem:
             self.flowyard_problem = self.pg_problem
             return
-        pg.ensure_database(FLOWYARD_DB, recreate=True)
         probe = self._flowyard_command("probe")
         self.notes["flowyard_probe"] = probe
         if not probe.get("available"):
             missing = ", ".join(probe.get("missing", [])) or probe.get("error", "")
             self.flowyard_problem = f"not available yet: {missing}"[:400]
             return
-        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO,
-                                 env=child_env(self.flowyard_env), capture_output=True, text=True, timeout=300)
-        if migrate.returncode:
-            self.flowyard_problem = f"migrate failed: {migrate.stderr.strip()[-300:]}"
-            return
+        stamp = migrations_hash()
+        if pg.database_comment(FLOWYARD_TEMPLATE_DB) != stamp:
+            template_env = {**self.flowyard_env, "DATABASE_URL": pg.ensure_database(FLOWYARD_TEMPLATE_DB, recreate=True)}
+            migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO,
+                                     env=child_env(template_env), capture_output=True, text=True, timeout=300)
+            if migrate.returncode:
+                self.flowyard_problem = f"migrate failed: {migrate.stderr.strip()[-300:]}"
+                return
+            pg.set_database_comment(FLOWYARD_TEMPLATE_DB, stamp)
+        pg.clone_database(FLOWYARD_DB, FLOWYARD_TEMPLATE_DB)
         self.notes["flowyard_deploy"] = self._flowyard_command("deploy", *STEPS)
         self.flowyard_problem = self.notes["flowyard_deploy"].get("error", "")
 

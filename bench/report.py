@@ -167,7 +167,7 @@ HOW = [
     "`--pool threads --concurrency 8` as in docker-compose; throughput = N no-op tasks until all ran.",
     "PostgreSQL limit: pgbench custom script (one insert + one update per transaction), psycopg processes when "
     "pgbench is missing.",
-    "Flowyard: service mode on database `flowyard_bench` (recreated and migrated each run) and Redis db 12; "
+    "Flowyard: service mode on database `flowyard_bench` (cloned each run from a migrated template database, re-migrated when a migration changes) and Redis db 12; "
     "transactions per instance from `pg_stat_database`, round trips from `CaptureQueriesContext`.",
 ]
 

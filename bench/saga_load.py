@@ -25,7 +25,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -103,6 +102,8 @@ def variables(shop: str, order: str) -> dict:
 
 def wait_done(prefix: str, count: int, timeout: float) -> float:
     """Wait until ``count`` orders of ``prefix`` ended; return when (monotonic)."""
+    from django.db.models import Count
+
     from runtime.models import ProcessInstance
 
     deadline = time.monotonic() + timeout
@@ -112,7 +113,7 @@ def wait_done(prefix: str, count: int, timeout: float) -> float:
             return time.monotonic()
         time.sleep(0.05)
     states = dict(ProcessInstance.objects.filter(business_key__startswith=prefix)
-                  .values_list("status").annotate(n=__import__("django.db.models").db.models.Count("id")))
+                  .values_list("status").annotate(n=Count("id")))
     raise RuntimeError(f"{prefix}: only {states} after {timeout:.0f}s")
 
 
@@ -139,8 +140,8 @@ def throughput(shop: str, orders: int, tag: str) -> dict:
 
 def sequential_overhead(shop: str, orders: int, tag: str) -> dict:
     """Orders one at a time: where each service task's time goes."""
-    from runtime.models import HistoryEvent, ProcessInstance, ServiceCall
     from runtime import services
+    from runtime.models import HistoryEvent, ProcessInstance, ServiceCall
 
     for n in range(orders):
         services.instance_start(process_key="order_saga", business_key=f"{tag}-{n}", variables=variables(shop, f"{tag}-{n}"))

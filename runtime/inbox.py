@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -26,11 +25,11 @@ from django.utils.dateparse import parse_datetime
 
 from designer.models import ProcessDefinition
 from runtime import permissions
+from runtime.conf import flowyard_setting
 from runtime.models import HumanTask, HumanTaskState, TaskCandidateGroup, TaskCandidateUser
 
 TABS = {"mine": "Mine", "groups": "My groups", "done": "Done by me"}
 SORTS = {"priority": "Priority", "due": "Due date", "created": "Newest"}
-DEFAULTS = {"INBOX_PAGE_SIZE": 25, "INBOX_DUE_SOON_HOURS": 24, "INBOX_BADGE_CAP": 99}
 ACTIVE = (HumanTaskState.OPEN, HumanTaskState.CLAIMED)
 
 # A sort is a list of (field, descending); "id" always comes last so the order is total.
@@ -46,7 +45,7 @@ DATETIMES = {"due_at", "created_at", "completed_at"}
 
 
 def conf(key: str) -> int:
-    return int((getattr(settings, "FLOWYARD", {}) or {}).get(key, DEFAULTS[key]))
+    return int(flowyard_setting(key))
 
 
 # -- visibility ------------------------------------------------------------------------------

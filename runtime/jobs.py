@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from runtime.conf import flowyard_setting
 from runtime.engine.errors import EngineError
 from runtime.engine.timers import compute_due
 from runtime.models import Continuation, ServiceCall, ServiceCallState, TimerJob, TimerState
@@ -27,15 +27,10 @@ from runtime.store.graphs import graph_for
 
 log = logging.getLogger(__name__)
 BATCH = 500
-DEFAULTS = {
-    "TIMER_LEASE": 30.0,       # seconds before an undelivered timer wake-up is sent again
-    "RECONCILE_AFTER": 15.0,   # seconds a continuation / pending call may wait for its wake-up
-    "CALL_LEASE_GRACE": 60.0,  # seconds past its timeout before a running call counts as lost
-}
 
 
 def conf(key: str) -> float:
-    return float((getattr(settings, "FLOWYARD", {}) or {}).get(key, DEFAULTS[key]))
+    return float(flowyard_setting(key))
 
 
 @periodic(every=0.2, name="fire_due_timers")

@@ -195,7 +195,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Flowyard -------------------------------------------------------------------------
-# One namespaced dict; runtime/conf.py documents every key and holds the defaults.
+# One namespaced dict; runtime/conf.py documents every key and holds the defaults
+# (dict-valued keys merge over theirs).
 FLOWYARD = {
     # Run a Celery worker and the timer scheduler inside the web process (embedded mode).
     "EMBEDDED_WORKER": env_bool("FLOWYARD_EMBEDDED_WORKER", EMBEDDED),

@@ -11,6 +11,7 @@ from designer.models import ProcessDefinition
 pytestmark = pytest.mark.django_db
 
 
+@override_settings(SERVICE_MODE=False)
 def test_load_demo_creates_users_in_groups_and_deploys_processes_idempotently():
     out = StringIO()
     call_command("load_demo", stdout=out)
@@ -19,7 +20,7 @@ def test_load_demo_creates_users_in_groups_and_deploys_processes_idempotently():
     assert User.objects.get(username="alice").check_password("alice")
     assert list(User.objects.get(username="dave").groups.order_by("name").values_list("name", flat=True)) == ["finance", "sales"]
     keys = set(ProcessDefinition.objects.values_list("key", flat=True))
-    assert {"loan_approval", "parallel_review", "quote_race"} <= keys
+    assert {"loan_approval", "parallel_review", "quote_race", "order_saga"} <= keys
     assert all(d.versions.count() == 1 for d in ProcessDefinition.objects.all())
     assert "alice  / alice" in out.getvalue()
 

@@ -128,7 +128,8 @@ def render_markdown(run: dict) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']:g} GiB RAM, Python {m['python']}, "
         f"PostgreSQL {m['postgresql']}, {m['os']}, pgbench {'yes' if m['pgbench'] else 'no (psycopg fallback)'}; "
-        f"load average {m.get('load_avg_1m')} at the start.",
+        f"1-minute load average {m.get('load_avg_1m_start', '?')} at the start, {m.get('load_avg_1m')} at the end "
+        "(other engineers' test runs share the machine).",
         "",
         "## Side by side",
         "",

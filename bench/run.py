@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     sizes = sizes_for(args)
     began = time.monotonic()
+    load_start = round(os.getloadavg()[0], 2)
     mode = "full" if args.full else "quick"
     print(f"bench: {mode} mode, scenarios {','.join(args.only)}, systems {','.join(args.systems)}")
     bench = Bench(sizes, systems=tuple(args.systems))
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": mode,
         "seconds": round(time.monotonic() - began, 1),
-        "machine": machine_facts(pg.server_version() if not bench.pg_problem else "unavailable"),
+        "machine": {**machine_facts(pg.server_version() if not bench.pg_problem else "unavailable"),
+                    "load_avg_1m_start": load_start},
         "sizes": dataclasses.asdict(sizes),
         "scenarios": args.only,
         "systems": args.systems,

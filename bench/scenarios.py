@@ -44,14 +44,16 @@ class Bench(References):
         self.celery(workers=1)
 
     def scenario_straight10(self) -> None:
-        self.flowyard_starts("straight10", 1)
-        self.spiff("straight10")
+        for _ in range(self.sizes.rounds):  # alternately, medians kept (Sizes.rounds)
+            self.flowyard_starts("straight10", 1)
+            self.spiff("straight10")
         self.viewflow()
         self.flowyard_starts("straight10", 2)
 
     def scenario_fork_join(self) -> None:
-        self.flowyard_starts("fork_join", 1)
-        self.spiff("fork_join")
+        for _ in range(self.sizes.rounds):
+            self.flowyard_starts("fork_join", 1)
+            self.spiff("fork_join")
         if 2 in self.sizes.reference_processes:  # no goal uses it; quick mode saves the seconds
             self.flowyard_starts("fork_join", 2)
 

@@ -1,7 +1,9 @@
 // Writes a server-validated panel patch into the diagram through the bpmn-js modeling
 // API. The whole patch runs as ONE command ("flowyard.applyPatch") whose preExecute
 // issues the real modeling commands, so a single Ctrl+Z undoes a whole panel edit.
-// Unchanged values issue no command at all, so re-applying a patch is a no-op.
+// Unchanged values issue no command at all, so re-applying a patch is a no-op; a patch that
+// changes nothing is not executed at all, so it leaves no empty step on the undo stack (an
+// empty step made the next Ctrl+Z look like it did nothing).
 (function () {
   "use strict";
 
@@ -200,10 +202,32 @@
     if ("multiInstance" in patch) applyMultiInstance(modeler, target, patch.multiInstance);
   }
 
+  // Would apply() change the diagram? A dry run against a modeling service that stops at
+  // the first call it gets: nothing is written, and every decision is taken on the same
+  // state the real run starts from.
+  const WOULD_CHANGE = {};
+  function wouldChange(modeler, patch) {
+    const modeling = new Proxy({}, { get: () => () => { throw WOULD_CHANGE; } });
+    const dry = {
+      get: (name) => (name === "modeling" ? modeling : modeler.get(name)),
+      getDefinitions: () => modeler.getDefinitions(),
+    };
+    try {
+      apply(dry, patch);
+    } catch (error) {
+      if (error === WOULD_CHANGE) return true;
+      throw error;
+    }
+    return false;
+  }
+
   window.FlowyardPatch = {
     register,
+    wouldChange,
     apply(modeler, patch) {
+      if (!wouldChange(modeler, patch)) return false;
       modeler.get("commandStack").execute("flowyard.applyPatch", { patch });
+      return true;
     },
   };
 })();

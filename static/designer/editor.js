@@ -17,7 +17,7 @@
   const state = {
     revision: 0, savedRevision: 0, saving: false, saveTimer: null, retryMs: 1000,
     xml: null, xmlRevision: -1, selectedId: null, applyingPatch: false, refreshTimer: null,
-    markers: [], panelStarted: 0, panelEditedAt: 0,
+    markers: [], panelStarted: 0, pendingAction: null, sendingAction: null, swapCarry: null, swapFocus: null,
   };
   const timings = (window.flowyardTimings = { import: null, interactive: null, panel: [] });
   let modeler;
@@ -152,6 +152,7 @@
 
   async function requestPanel() {
     const id = selectedId();
+    if (id !== state.selectedId) state.pendingAction = null; // a button of the panel left behind
     state.selectedId = id;
     if (id === null) {
       $("#panel").innerHTML = '<p class="muted fy-pad">' + modeler.get("selection").get().length + " elements selected.</p>";
@@ -168,15 +169,85 @@
     state.refreshTimer = setTimeout(requestPanel, 250);
   }
 
-  // Typing in the panel while an answer is on its way must not be undone by the swap:
-  // such an answer only writes its patch; the next change posts the whole form again.
-  $("#panel").addEventListener("input", () => { state.panelEditedAt = performance.now(); });
+  // No typed value and no clicked button may be lost to a swap. Every panel request
+  // remembers the form values it was sent with (for a plain "show the panel" request: the
+  // values the form held when it left). When its answer arrives, the patch is written first;
+  // then:
+  // - a field whose value changed since is the user's newer edit: if the user is still in
+  //   it (focused and changed), the swap waits for the post that field's change will make;
+  //   otherwise the new form is swapped in, the newer values are written into it and the
+  //   form is posted again, so the server sees them (a change made to the old form while its
+  //   own post was pending would otherwise be dropped by htmx with the removed form);
+  // - focus and selection are restored exactly (htmx skips a selection that starts at 0,
+  //   so a field Tab had selected lost its selection and the next keys were put in front of
+  //   the old text);
+  // - a "+ Add"/"Remove" button's action waits in state.pendingAction until a post carries it.
+  const panelForm = () => document.getElementById("panel-form");
+  // not elt.id: the panel form has a field named "id", which shadows the property
+  const isPanelForm = (elt) => Boolean(elt && elt.getAttribute && elt.getAttribute("id") === "panel-form");
+
+  function formValues(form) {
+    const values = new Map();
+    if (!form) return values;
+    Array.from(form.elements).forEach((el) => {
+      if (!el.name || el.name === "xml" || el.name === "_action" || el.type === "submit" || el.type === "button") return;
+      if (!values.has(el.name)) values.set(el.name, []);
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      if (el.type === "select-multiple") {
+        Array.from(el.selectedOptions).forEach((o) => values.get(el.name).push(o.value));
+      } else {
+        values.get(el.name).push(el.value);
+      }
+    });
+    return values;
+  }
+
+  function changedSince(sent, now) {
+    const changed = new Map();
+    new Set([...sent.keys(), ...now.keys()]).forEach((name) => {
+      const value = now.get(name) || [];
+      if (JSON.stringify(sent.get(name) || []) !== JSON.stringify(value)) changed.set(name, value);
+    });
+    return changed;
+  }
+
+  function writeValues(form, values) {
+    Array.from(form.elements).forEach((el) => {
+      if (!el.name || !values.has(el.name) || el.type === "submit" || el.type === "button") return;
+      const value = values.get(el.name);
+      if (el.type === "checkbox" || el.type === "radio") el.checked = value.includes(el.value);
+      else if (el.type === "select-multiple") Array.from(el.options).forEach((o) => { o.selected = value.includes(o.value); });
+      else el.value = value.length ? value[0] : "";
+    });
+  }
+
+  function postPanelForm() {
+    const form = panelForm();
+    if (form) htmx.trigger(form, "change");
+  }
+
+  $("#panel").addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button[type=submit][name=_action]");
+    if (button && panelForm() && panelForm().contains(button)) state.pendingAction = button.value;
+  }, true);
+
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (!isPanelForm(event.detail.elt)) return;
+    // the action goes with the first post after the click, whatever triggered it, once
+    delete event.detail.parameters._action;
+    if (state.pendingAction) event.detail.parameters._action = state.pendingAction;
+    state.sendingAction = state.pendingAction;
+    state.pendingAction = null;
+  });
+
   document.body.addEventListener("htmx:beforeRequest", (event) => {
-    if (event.detail.target && event.detail.target.id === "panel") {
-      const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
-      event.detail.xhr.fyStarted = performance.now();
-      event.detail.xhr.fyButton = Boolean(trigger && trigger.type === "submit");
-    }
+    if (!event.detail.target || event.detail.target.id !== "panel") return;
+    const xhr = event.detail.xhr;
+    const form = panelForm();
+    xhr.fyForm = form ? form.dataset.element : null;
+    xhr.fySent = formValues(form);
+    xhr.fyAction = isPanelForm(event.detail.elt) ? state.sendingAction : null;
+    state.sendingAction = null;
   });
 
   // Panel responses: apply the patch first (it names its element), then swap only when
@@ -187,9 +258,10 @@
     const doc = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
     const form = doc.querySelector("[data-element]");
     if (!form) return;
+    let oldId = form.dataset.element;
     if (form.dataset.patch) {
       const patch = JSON.parse(form.dataset.patch);
-      const oldId = patch.element;
+      oldId = patch.element;
       state.applyingPatch = true;
       try {
         window.FlowyardPatch.apply(modeler, patch);
@@ -200,8 +272,60 @@
       if (renamed && state.selectedId === oldId) state.selectedId = renamed;
     }
     const xhr = event.detail.xhr;
-    const editedSince = !xhr.fyButton && state.panelEditedAt > (xhr.fyStarted || 0);
-    if (form.dataset.element !== state.selectedId || editedSince) event.detail.shouldSwap = false;
+    state.swapCarry = null;
+    state.swapFocus = null;
+    if (form.dataset.element !== state.selectedId) {
+      event.detail.shouldSwap = false;
+      return;
+    }
+    const old = panelForm();
+    if (!old || !xhr.fySent || xhr.fyForm !== old.dataset.element ||
+        (old.dataset.element !== form.dataset.element && old.dataset.element !== oldId)) return;
+    const newer = changedSince(xhr.fySent, formValues(old));
+    const active = document.activeElement;
+    const inOld = active && active !== old && old.contains(active) && active.name;
+    if (inOld && newer.has(active.name)) {
+      // the user is editing this field: keep their form; its change posts everything again
+      event.detail.shouldSwap = false;
+      if (xhr.fyAction && !state.pendingAction) state.pendingAction = xhr.fyAction;
+      return;
+    }
+    state.swapCarry = newer;
+    if (inOld) {
+      state.swapFocus = { name: active.name, value: active.value, byValue: /^(checkbox|radio|submit|button)$/.test(active.type),
+                          start: null, end: null, direction: "none" };
+      try {
+        state.swapFocus.start = active.selectionStart;
+        state.swapFocus.end = active.selectionEnd;
+        state.swapFocus.direction = active.selectionDirection || "none";
+      } catch (error) { /* not a text field */ }
+    }
+  });
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id !== "panel") return;
+    const form = panelForm();
+    const carry = state.swapCarry;
+    const focus = state.swapFocus;
+    state.swapCarry = null;
+    state.swapFocus = null;
+    if (!form) return;
+    // htmx would wire the new form up only when it settles (20 ms later): a change made
+    // in between would post nothing. Wire it now, in the same task as the swap.
+    htmx.process(form);
+    if (carry && carry.size) writeValues(form, carry);
+    if (focus) {
+      const field = Array.from(form.elements).find((el) => el.name === focus.name && (!focus.byValue || el.value === focus.value));
+      if (field) {
+        field.focus({ preventScroll: true });
+        if (focus.start !== null && field.value.length >= focus.end) {
+          try {
+            field.setSelectionRange(focus.start, focus.end, focus.direction);
+          } catch (error) { /* not a text field */ }
+        }
+      }
+    }
+    if ((carry && carry.size) || state.pendingAction) postPanelForm();
   });
 
   document.body.addEventListener("htmx:afterSettle", (event) => {

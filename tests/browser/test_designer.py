@@ -100,7 +100,7 @@ def set_field(page, selector: str, value: str) -> None:
 
 
 def wait_saved(page) -> None:
-    page.wait_for_selector("#save-state[data-state='saved']", timeout=10000)
+    page.wait_for_selector("#save-state[data-state='saved']", timeout=30000)
 
 
 def marked(page, cls: str = "fy-marker-error") -> list[str]:
@@ -375,8 +375,10 @@ def test_panel_writes_timers_messages_connectors_mappings_and_multi_instance(log
     set_field(page, "#id_mi_element_variable", "line")
     set_field(page, "#id_mi_mode", "parallel")
     page.wait_for_function("""() => { const bo = flowyardModeler.get('elementRegistry').get('Task_reserve_stock').businessObject;
-        return bo.loopCharacteristics && bo.loopCharacteristics.get('flowyard:collection') === "=order['lines']"
-            && bo.extensionElements.values.some(v => v.$type === 'flowyard:Output' && v.name === 'reservation_id'); }""")
+        const loop = bo.loopCharacteristics;
+        return loop && loop.get('flowyard:collection') === "=order['lines']" && loop.get('flowyard:elementVariable') === 'line'
+            && bo.extensionElements.values.some(v => v.$type === 'flowyard:Output' && v.name === 'reservation_id'
+                                                      && v.expr === "reservation['id']"); }""")
     graph = _graph(page.evaluate("async () => (await flowyardModeler.saveXML()).xml"))
     node = graph["nodes"]["Task_reserve_stock"]
     assert node["props"]["http"]["url"] == "https://stock.example.com/reserve"

@@ -15,7 +15,8 @@ from .findings import Finding, finding
 from .xmlns import BPMN, CAMUNDA, FLOWYARD, attr, bpmn_child, child_text, extension_children, local_name, namespace
 
 USER_TASK_ATTRS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "priority")
-CONNECTOR_ATTRS = ("connector", "handler", "resultVariable", "retries", "retryBackoff", "timeout")
+CONNECTOR_ATTRS = ("connector", "handler", "resultVariable", "retries", "retryBackoff", "retryBackoffCoefficient",
+                   "retryMaxInterval", "timeout")
 MI_ATTRS = ("collection", "elementVariable")
 DEFAULT_RETRIES = 3
 DEFAULT_RETRY_BACKOFF = "PT1S"
@@ -145,6 +146,18 @@ def read_connector(el: etree._Element) -> tuple[dict | None, list[Finding]]:
         except ValueError:
             findings.append(finding("bpmn.E031", attr(el, "id"), f"retries {retries_text!r} is not a whole number >= 0",
                                     "retries=\"3\" means up to 3 retries after the first attempt"))
+    coefficient_text = attr(el, "retryBackoffCoefficient", FLOWYARD)
+    coefficient = None
+    if coefficient_text is not None:
+        try:
+            coefficient = float(coefficient_text.strip())
+            if not 1.0 <= coefficient <= 100.0:
+                raise ValueError
+        except ValueError:
+            coefficient = None
+            findings.append(finding("bpmn.E031", attr(el, "id"),
+                                    f"retryBackoffCoefficient {coefficient_text!r} is not a number from 1 to 100",
+                                    "each retry waits this many times longer than the one before, e.g. \"2\""))
     return {
         "connector": connector.strip(),
         "http": http,
@@ -152,6 +165,8 @@ def read_connector(el: etree._Element) -> tuple[dict | None, list[Finding]]:
         "result_variable": attr(el, "resultVariable", FLOWYARD),
         "retries": retries,
         "retry_backoff": attr(el, "retryBackoff", FLOWYARD) or DEFAULT_RETRY_BACKOFF,
+        "backoff_coefficient": coefficient,
+        "max_interval": attr(el, "retryMaxInterval", FLOWYARD),
         "timeout": attr(el, "timeout", FLOWYARD) or DEFAULT_TIMEOUT,
     }, findings
 
@@ -159,7 +174,8 @@ def read_connector(el: etree._Element) -> tuple[dict | None, list[Finding]]:
 def empty_connector() -> dict:
     """Connector props of a service task that names none (validation reports it)."""
     return {"connector": None, "http": None, "handler": None, "result_variable": None, "retries": DEFAULT_RETRIES,
-            "retry_backoff": DEFAULT_RETRY_BACKOFF, "timeout": DEFAULT_TIMEOUT}
+            "retry_backoff": DEFAULT_RETRY_BACKOFF, "backoff_coefficient": None, "max_interval": None,
+            "timeout": DEFAULT_TIMEOUT}
 
 
 def read_script(el: etree._Element) -> tuple[dict, list[Finding]]:

@@ -146,7 +146,7 @@ def _attribute_problems(node: dict) -> list[Finding]:
             parse_duration(due) if due.strip().startswith("P") else parse_moment(due)
         except ValueError as exc:
             problems.append(f"due date: {exc}")
-    for key in ("retry_backoff", "timeout"):
+    for key in ("retry_backoff", "max_interval", "timeout"):
         if props.get(key) is not None:
             try:
                 parse_duration(props[key])

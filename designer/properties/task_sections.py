@@ -99,6 +99,9 @@ class ConnectorSection(Section):
     retries = forms.IntegerField(label="Retries", required=False, min_value=0, max_value=100,
                                  help_text="retries after the first attempt (default 3)")
     retry_backoff = DurationField(label="Retry backoff", help_text="first wait, ISO duration (default PT1S)")
+    retry_backoff_coefficient = forms.FloatField(label="Backoff coefficient", required=False, min_value=1, max_value=100,
+                                                 help_text="each wait this many times the last (default 2)")
+    retry_max_interval = DurationField(label="Max retry interval", help_text="longest wait, ISO duration (default PT5M)")
     timeout = DurationField(label="Timeout", help_text="ISO duration (default PT30S)")
 
     @classmethod
@@ -111,7 +114,9 @@ class ConnectorSection(Section):
         return {"connector": view.fy("connector"), "http_method": (http.get("method") or "POST").upper(),
                 "http_url": http.get("url", ""), "http_headers": http.get("headers", ""), "http_body": http.get("body", ""),
                 "handler": view.fy("handler"), "result_variable": view.fy("resultVariable"),
-                "retries": view.fy("retries"), "retry_backoff": view.fy("retryBackoff"), "timeout": view.fy("timeout")}
+                "retries": view.fy("retries"), "retry_backoff": view.fy("retryBackoff"),
+                "retry_backoff_coefficient": view.fy("retryBackoffCoefficient"),
+                "retry_max_interval": view.fy("retryMaxInterval"), "timeout": view.fy("timeout")}
 
     def setup(self):
         current = self.view.fy("connector")
@@ -142,6 +147,9 @@ class ConnectorSection(Section):
                       "flowyard:resultVariable": none_if_blank(data["result_variable"]),
                       "flowyard:retries": str(data["retries"]) if data["retries"] is not None else None,
                       "flowyard:retryBackoff": none_if_blank(data["retry_backoff"]),
+                      "flowyard:retryBackoffCoefficient": (f"{data['retry_backoff_coefficient']:g}"
+                                                           if data["retry_backoff_coefficient"] is not None else None),
+                      "flowyard:retryMaxInterval": none_if_blank(data["retry_max_interval"]),
                       "flowyard:timeout": none_if_blank(data["timeout"])},
             "extensions": {"http": http},
         }

@@ -63,6 +63,8 @@ class ScheduleServiceCall(Command):
     retries: int
     retry_backoff: str | None
     timeout: str | None
+    backoff_coefficient: float | None = None
+    max_interval: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

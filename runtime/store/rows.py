@@ -120,7 +120,8 @@ class RowWriter:
         request = {
             "connector": connector, "config": config, "inputs": c.inputs or {}, "timeout": timeout,
             "result_variable": c.result_variable,
-            "policy": {"retries": c.retries, "retry_backoff": c.retry_backoff},
+            "policy": {"retries": c.retries, "retry_backoff": c.retry_backoff,
+                       "backoff_coefficient": c.backoff_coefficient, "max_interval": c.max_interval},
         }
         self.calls.append(ServiceCall(
             instance=self.instance, wait_id=c.wait_id, token_id=c.token_id, node_id=c.node,

@@ -67,7 +67,7 @@ def test_order_fulfilment_connectors(bpmn):
     assert reserve == {"connector": "http", "http": {"method": "POST", "url": "=inventory_url + '/reservations'",
                                                      "headers": '{"Accept": "application/json"}', "body": "=order"},
                        "handler": None, "result_variable": "reservation", "retries": 5, "retry_backoff": "PT2S",
-                       "timeout": "PT10S"}
+                       "backoff_coefficient": None, "max_interval": None, "timeout": "PT10S"}
     charge = g["nodes"]["Task_charge_payment"]
     assert charge["props"]["connector"] == "python" and charge["props"]["retries"] == 3
     assert charge["props"]["retry_backoff"] == "PT1S" and charge["props"]["timeout"] == "PT30S"

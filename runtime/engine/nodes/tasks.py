@@ -105,7 +105,7 @@ def schedule_call(ctx: "StepContext", token: Token, node: Node) -> None:
     ctx.emit(cmd.ScheduleServiceCall(
         wait.id, token.id, node.id, props.get("connector"), http, props.get("handler"),
         _local_inputs(token, node), props.get("result_variable"), int(props.get("retries", 3)),
-        props.get("retry_backoff"), props.get("timeout")))
+        props.get("retry_backoff"), props.get("timeout"), props.get("backoff_coefficient"), props.get("max_interval")))
     wait_here(ctx, token)
 
 

@@ -47,6 +47,7 @@ COMPARISONS = [
 ]
 
 #: (goal as issue 9 words it, comparison scenario or measurement key, test on the value)
+HISTORY_SCENARIO = COMPARISONS[14].scenario
 GOALS = [
     ("straight10 durable ≥ 10× SpiffWorkflow persisted per step", COMPARISONS[0].scenario, lambda r: r >= 10),
     ("straight10 durable ≥ SpiffWorkflow in memory", COMPARISONS[1].scenario, lambda r: r >= 1),
@@ -55,7 +56,7 @@ GOALS = [
     ("service10 http: overhead ≤ 5 ms per task above the direct call", "flowyard.service10_http.overhead_ms", lambda v: v <= 5),
     ("service10 ≥ ½ × (Celery trivial tasks/s ÷ 10)", COMPARISONS[8].scenario, lambda r: r >= 0.5),
     ("human p99 < 100 ms", "flowyard.human.p99", lambda v: v < 100),
-    ("history_growth within 20% of the empty database", COMPARISONS[14].scenario, lambda r: r >= 0.8),
+    ("history_growth within 20% of the empty database", HISTORY_SCENARIO, lambda r: r >= 0.8),
 ]
 
 
@@ -108,6 +109,9 @@ def goals(results: dict[str, Measurement], rows: list[dict]) -> list[dict]:
             value, _ = _lookup(results, source)
             shown = f"{fmt(value)} ms" if value is not None else ""
         status = "n/a" if value is None else "met" if test(value) else "missed"
+        if source == HISTORY_SCENARIO and value is not None and value > 1.25:
+            # a full database cannot make starts faster: the load changed between the two figures
+            status, shown = "inconclusive", f"{shown} (filled faster than empty: the load swung between them)"
         out.append({"goal": text, "status": status, "value": value, "shown": shown})
     return out
 

@@ -16,8 +16,9 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# dev and bench extras: the suite smoke-tests the bench harness against SpiffWorkflow.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -63,11 +64,9 @@ test-service:
 	else echo "=== leg 2 SKIPPED: PostgreSQL at 127.0.0.1:5432 or Redis at 127.0.0.1:6379 not reachable"; fi
 
 bench: install
-	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --full
 
 bench-quick: install
-	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --quick
 
 clean:

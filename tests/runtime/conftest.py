@@ -78,3 +78,13 @@ def handlers(settings):
     module.CALLS.clear()
     module.FAILURES["left"] = 0
     return module
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers():
+    """Circuit-breaker state outlives a test (in the process, or in Redis in service mode):
+    one test's failing calls must not open the circuit for the next test's calls."""
+    from runtime.connectors.breaker import reset_breakers
+
+    reset_breakers()
+    yield

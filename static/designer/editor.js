@@ -17,7 +17,7 @@
   const state = {
     revision: 0, savedRevision: 0, saving: false, saveTimer: null, retryMs: 1000,
     xml: null, xmlRevision: -1, selectedId: null, applyingPatch: false, refreshTimer: null,
-    markers: [], panelStarted: 0, pendingAction: null, sendingAction: null, swapCarry: null, swapFocus: null,
+    markers: [], panelStarted: 0, pendingAction: null, sendingAction: null, swapCarry: null, swapFocus: null, repostPanel: false,
   };
   const timings = (window.flowyardTimings = { import: null, interactive: null, panel: [] });
   let modeler;
@@ -150,6 +150,10 @@
     return rootElement.businessObject ? rootElement.businessObject.id : rootElement.id;
   }
 
+  // The panel settles in the same task as its swap: htmx wires a swapped-in form up only
+  // when it settles, and a change made before that (20 ms by default) would post nothing.
+  const PANEL_SWAP = "innerHTML settle:0ms";
+
   async function requestPanel() {
     const id = selectedId();
     if (id !== state.selectedId) state.pendingAction = null; // a button of the panel left behind
@@ -161,7 +165,7 @@
     state.panelStarted = performance.now();
     const xml = await currentXml();
     if (id !== state.selectedId) return; // the selection moved on while the XML was written
-    htmx.ajax("POST", urls.panel, { target: "#panel", swap: "innerHTML", values: { xml, element_id: id } });
+    htmx.ajax("POST", urls.panel, { target: "#panel", swap: PANEL_SWAP, values: { xml, element_id: id } });
   }
 
   function refreshPanelSoon() {
@@ -310,9 +314,6 @@
     state.swapCarry = null;
     state.swapFocus = null;
     if (!form) return;
-    // htmx would wire the new form up only when it settles (20 ms later): a change made
-    // in between would post nothing. Wire it now, in the same task as the swap.
-    htmx.process(form);
     if (carry && carry.size) writeValues(form, carry);
     if (focus) {
       const field = Array.from(form.elements).find((el) => el.name === focus.name && (!focus.byValue || el.value === focus.value));
@@ -325,10 +326,16 @@
         }
       }
     }
-    if ((carry && carry.size) || state.pendingAction) postPanelForm();
+    // posted once htmx has wired the new form up, when it settles: the panel settles in the
+    // same task as the swap (settle:0ms), so no change can fall in between unheard
+    state.repostPanel = Boolean((carry && carry.size) || state.pendingAction);
   });
 
   document.body.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target.id === "panel" && state.repostPanel) {
+      state.repostPanel = false;
+      postPanelForm();
+    }
     if (event.detail.target.id === "panel" && state.panelStarted) {
       timings.panel.push(performance.now() - state.panelStarted);
       state.panelStarted = 0;

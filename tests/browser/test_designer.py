@@ -57,8 +57,11 @@ def drop_new(page, action: str, bpmn_type: str, x: int, y: int) -> str:
     page.wait_for_function("([t, n]) => flowyardModeler.get('elementRegistry').filter(e => e.type === t && !e.labelTarget).length > n",
                            arg=[bpmn_type, len(before)])
     (new,) = set(element_ids(page, bpmn_type)) - before
-    if page.locator(".djs-direct-editing-parent").is_visible():  # bpmn-js offers to type a label
+    # bpmn-js offers to type a label (in the same task as the drop): decline it, and go on
+    # only once the text box is gone, or a click meant for the shape lands in the box
+    if page.evaluate("() => flowyardModeler.get('directEditing').isActive()"):
         page.keyboard.press("Escape")
+        page.wait_for_function("() => !flowyardModeler.get('directEditing').isActive()")
     return new
 
 

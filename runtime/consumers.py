@@ -5,14 +5,35 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from runtime.live import group_group
+from runtime.live import group_group, instance_group, user_group
+
+__all__ = ["InstanceConsumer", "LiveConsumer", "user_group"]
 
 
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
+class GroupConsumer(AsyncJsonWebsocketConsumer):
+    """Joins channel groups after its subclass has checked permission, forwards their
+    'push' messages to the browser as they are, answers pings and leaves on close."""
+
+    groups_joined: list[str] = []
+
+    async def join(self, groups: list[str]) -> None:
+        self.groups_joined = list(groups)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def push(self, event):
+        await self.send_json(event["payload"])
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
+class LiveConsumer(GroupConsumer):
     """The page-wide live connection: proves the socket path and carries per-user pushes."""
 
     async def connect(self):
@@ -22,9 +43,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         # The user's own inbox, plus one group per candidate group they belong to (the
         # inbox's "My groups" tab); membership is read once, at connect.
-        self.groups_joined = [user_group(user.pk), *await self.candidate_groups(user)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.join([user_group(user.pk), *await self.candidate_groups(user)])
         await self.accept()
         await self.send_json({"type": "hello", "user": user.get_username()})
 
@@ -32,29 +51,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     def candidate_groups(self, user) -> list[str]:
         return [group_group(name) for name in user.groups.values_list("name", flat=True)]
 
-    async def disconnect(self, code):
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-
-    async def push(self, event):
-        """Group messages of type 'push' are forwarded to the browser as they are."""
-        await self.send_json(event["payload"])
 
 
-class InstanceConsumer(AsyncJsonWebsocketConsumer):
+class InstanceConsumer(GroupConsumer):
     """The live instance page: joins ``instance.<id>`` when the user may see the instance
     (staff, its starter, or someone with a task in it) and says hello with the current
     history seq, so a page that missed pushes while connecting knows to re-fetch."""
 
     async def connect(self):
-        from channels.db import database_sync_to_async
-
-        from runtime.live import instance_group
-
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
@@ -63,24 +67,12 @@ class InstanceConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(_may_watch)(user, instance_id):
             await self.close(code=4403)  # the same answer for "missing" and "not yours"
             return
-        self.groups_joined = [instance_group(instance_id)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.join([instance_group(instance_id)])
         await self.accept()
         # Read after joining: a push committed in between is either counted here or delivered.
         seq = await database_sync_to_async(_history_seq)(instance_id)
         await self.send_json({"type": "hello", "instance": instance_id, "seq": seq})
 
-    async def disconnect(self, code):
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-
-    async def push(self, event):
-        await self.send_json(event["payload"])
 
 
 def _may_watch(user, instance_id: int) -> bool:

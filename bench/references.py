@@ -7,6 +7,7 @@ instead of a value, so one missing piece never hides the other figures.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,9 +18,11 @@ from bench import celery_ref, flowyard_side, history, pg
 from bench.measure import REPO, Measurement, child_env, median, percentile, run_processes
 from bench.workers import celery_workers, redis_available, redis_url
 
-SPIFF_DB, VIEWFLOW_DB, FLOWYARD_DB = "bench_spiff", "bench_viewflow", "flowyard_bench"
-FLOWYARD_TEMPLATE_DB = "flowyard_bench_template"
-FLOWYARD_REDIS_DB = 12
+#: BENCH_NAMESPACE suffixes every database name, so two bench runs on one server never share one.
+_NS = os.environ.get("BENCH_NAMESPACE", "")
+SPIFF_DB, VIEWFLOW_DB, FLOWYARD_DB = f"bench_spiff{_NS}", f"bench_viewflow{_NS}", f"flowyard_bench{_NS}"
+FLOWYARD_TEMPLATE_DB = f"flowyard_bench_template{_NS}"
+FLOWYARD_REDIS_DB = int(os.environ.get("BENCH_FLOWYARD_REDIS_DB", "12"))
 #: Flow nodes one instance passes through (start and end included): the "steps" per instance.
 STEPS = {"straight10": 12, "fork_join": 13, "service10": 12, "service10_http": 12}
 

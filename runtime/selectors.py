@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from designer.models import ProcessVersion
 from runtime.models import (HistoryEvent, HumanTask, HumanTaskState, Incident, IncidentState, ProcessInstance,
                             TaskCandidateGroup, TaskCandidateUser, Token)
 from runtime.store.graphs import graph_for
+from runtime.store.inserts import VersionGuard
 
 ACTIVE_TASK_STATES = (HumanTaskState.OPEN, HumanTaskState.CLAIMED)
 
@@ -119,11 +121,25 @@ def instance_counts(*, version: ProcessVersion) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
-def version_to_start(*, process_key: str, number: int | None = None) -> ProcessVersion | None:
+#: process key -> the newest version seen: (id, number, definition id). A hint only: a start
+#: that uses it has its INSERT check that no newer version exists (runtime.store.inserts).
+_latest: dict[str, tuple[int, int, int]] = {}
+
+
+def version_to_start(*, process_key: str, number: int | None = None,
+                     trust_cache: bool = False) -> tuple[ProcessVersion | None, VersionGuard | None]:
     """The latest (or the numbered) version of a process, with only id, number and
-    definition loaded. Plain SQL because every start runs it: building the ORM query (a
-    join, an order, a limit) cost more CPU than the rest of a straight-through start's
-    reads."""
+    definition loaded, and the guard its instance's INSERT must check (or None).
+
+    With ``trust_cache`` on PostgreSQL, the latest version this process saw is used without
+    a query, and the guard says which version the INSERT must find to still be the newest:
+    the start costs no round trip for it, and a deploy from any process is still seen by
+    the next start (a stale guard fails the INSERT; the caller retries with a lookup).
+    A numbered version is immutable and needs no guard.
+    """
+    if number is None and trust_cache and process_key in _latest and connection.vendor == "postgresql":
+        pk, found_number, definition_id = _latest[process_key]
+        return _stored_version(pk, found_number, definition_id), VersionGuard(process_key, pk)
     version, definition = ProcessVersion._meta.db_table, ProcessVersion._meta.get_field("definition").related_model._meta.db_table
     sql = (f'SELECT v."id", v."number", v."definition_id" FROM "{version}" v JOIN "{definition}" d '
            f'ON d."id" = v."definition_id" WHERE d."key" = %s')
@@ -131,7 +147,24 @@ def version_to_start(*, process_key: str, number: int | None = None) -> ProcessV
     if number is not None:
         sql += ' AND v."number" = %s'
         params.append(number)
-    return next(iter(ProcessVersion.objects.raw(sql + ' ORDER BY v."number" DESC LIMIT 1', params)), None)
+    with connection.cursor() as cursor:  # plain SQL: every start that is not cached runs it
+        cursor.execute(sql + ' ORDER BY v."number" DESC LIMIT 1', params)
+        found = cursor.fetchone()
+    if found is None:
+        return None, None
+    if number is None:
+        _latest[process_key] = found
+    return _stored_version(*found), None
+
+
+def _stored_version(pk: int, number: int, definition_id: int) -> ProcessVersion:
+    version = ProcessVersion(id=pk, number=number, definition_id=definition_id)
+    version._state.adding, version._state.db = False, connection.alias
+    return version
+
+
+def forget_latest(process_key: str) -> None:
+    _latest.pop(process_key, None)
 
 
 def latest_versions() -> QuerySet[ProcessVersion]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from designer.models import ProcessVersion
@@ -22,6 +22,8 @@ from runtime.forms_validation import FormInvalid, validate_submission
 from runtime.models import (Continuation, HumanTask, HumanTaskState, Incident, IncidentState, InstanceStatus,
                             MessageSubscription, ProcessInstance, ServiceCall, ServiceCallState, SubscriptionKind)
 from runtime.store import UnitOfWork, correlation_value, event_from_dict, graph_for
+from runtime.store.inserts import StaleVersion
+from runtime.store.unit import NeedsTransaction
 
 
 class RuntimeServiceError(Exception):
@@ -85,18 +87,59 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
     variables = _check_variables(variables)
     if user is not None and getattr(user, "is_authenticated", False):
         variables.setdefault("initiator", user.get_username())
-    with transaction.atomic():  # the version lookup too: a start is one transaction, not two
-        target = selectors.version_to_start(process_key=process_key, number=version)
-        if target is None:
-            raise NotFound(f"no deployed process {process_key!r}" + (f" version {version}" if version is not None else ""))
-        if graph_for(target.pk).none_start(None) is None:
-            raise Conflict(f"process {process_key!r} has no none start event; start it with its message or timer")
-        uow = UnitOfWork(actor=actor_of(user))
-        instance = uow.create_instance(version=target, variables=variables, business_key=business_key or "",
-                                       started_by_id=user.pk if actor_of(user) else None, insert_at_commit=True)
+    trust_cache = True
+    while True:
+        try:
+            return _start(process_key, version, variables, business_key, user, trust_cache=trust_cache)
+        except StaleVersion:  # a newer version was deployed since this process cached the latest
+            selectors.forget_latest(process_key)
+            trust_cache = False
+
+
+def _start(process_key, version, variables, business_key, user, *, trust_cache: bool) -> ProcessInstance:
+    """One start. On PostgreSQL with no transaction open yet, the run begins outside one: a
+    process that runs straight to its end is then one INSERT of the instance with its
+    history, committing by itself (one round trip); any other opens the transaction at its
+    first write and goes on from there (``UnitOfWork.outside_transaction``)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():  # the version lookup too: a start is one transaction, not two
+            uow, instance = _prepare_start(process_key, version, variables, business_key, user, trust_cache)
+            uow.feed(instance, ev.Start(variables=variables))
+            uow.commit()
+        return instance
+    uow, instance = _prepare_start(process_key, version, variables, business_key, user, trust_cache)
+    uow.outside_transaction = True
+    try:
         uow.feed(instance, ev.Start(variables=variables))
-        uow.commit()
+    except NeedsTransaction:
+        if not uow.can_resume:  # the run failed at a node: start over where an incident can be written
+            with transaction.atomic():
+                return _start(process_key, version, variables, business_key, user, trust_cache=trust_cache)
+        with transaction.atomic():
+            uow.resume()
+            uow.commit()
+        return instance
+    uow.commit()
     return instance
+
+
+def _prepare_start(process_key, version, variables, business_key, user, trust_cache):
+    target, guard = selectors.version_to_start(process_key=process_key, number=version, trust_cache=trust_cache)
+    if target is None:
+        raise NotFound(f"no deployed process {process_key!r}" + (f" version {version}" if version is not None else ""))
+    try:
+        graph = graph_for(target.pk)
+    except ProcessVersion.DoesNotExist:
+        if guard is None:
+            raise
+        raise StaleVersion from None  # the cached version is gone (only a test database rolls back)
+    if graph.none_start(None) is None:
+        raise Conflict(f"process {process_key!r} has no none start event; start it with its message or timer")
+    uow = UnitOfWork(actor=actor_of(user))
+    uow.version_guard = guard
+    instance = uow.create_instance(version=target, variables=variables, business_key=business_key or "",
+                                   started_by_id=user.pk if actor_of(user) else None, insert_at_commit=True)
+    return uow, instance
 
 
 def _operate(instance: ProcessInstance | int, user) -> tuple[UnitOfWork, ProcessInstance]:

@@ -28,6 +28,7 @@ def _fresh_version_caches():
 
     graphs.clear()
     selectors._start_cache.clear()
+    selectors._latest.clear()
     jobs._synced_versions.clear()
     yield
 

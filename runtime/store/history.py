@@ -25,6 +25,9 @@ Entry = tuple[str, str, str, str, str, str, dict]
 #: read at write time, as a new instance may be inserted only at commit
 Row = tuple
 COLUMNS = ("instance_id", "seq", "timestamp", "type", "node_id", "token_id", "actor", "from_state", "to_state", "data")
+#: the record type ``jsonb_to_recordset`` reads rows as, column for column
+RECORD_TYPES = ("instance_id bigint, seq bigint, timestamp timestamptz, type text, node_id text, token_id text, "
+                "actor text, from_state text, to_state text, data jsonb")
 BATCH = 1000
 
 
@@ -77,9 +80,8 @@ def write(rows: list[Row]) -> None:
                                          batch_size=500)
         return
     table = HistoryEvent._meta.db_table
-    sql = (f'INSERT INTO "{table}" ({", ".join(COLUMNS)}) SELECT {", ".join(COLUMNS)} FROM jsonb_to_recordset(%s::jsonb) '
-           "AS r(instance_id bigint, seq bigint, timestamp timestamptz, type text, node_id text, token_id text, "
-           "actor text, from_state text, to_state text, data jsonb)")
+    sql = (f'INSERT INTO "{table}" ({", ".join(COLUMNS)}) SELECT {", ".join(COLUMNS)} '
+           f"FROM jsonb_to_recordset(%s::jsonb) AS r({RECORD_TYPES})")
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             doc = json.dumps([dict(zip(COLUMNS, (row[0].pk, row[1], row[2].isoformat(), *row[3:])))

@@ -35,6 +35,7 @@ from runtime.store.events import describe, event_to_dict
 from runtime.store.graphs import graph_for
 from runtime.store.history import HistoryBuffer
 from runtime.store.history import write as write_history
+from runtime.store.inserts import VersionGuard, insert_instance
 from runtime.store.rows import RowWriter, token_snapshot
 from runtime.store.wakeups import Wakeups
 
@@ -55,6 +56,11 @@ def lock_instance(instance_id: int) -> ProcessInstance:
     """The row lock every change to an instance takes first (a no-op on SQLite, whose
     IMMEDIATE transactions already serialise writers)."""
     return ProcessInstance.objects.select_for_update().get(pk=instance_id)
+
+
+class NeedsTransaction(Exception):
+    """A unit running outside a transaction reached its first write but the new instance's
+    own (see ``UnitOfWork.outside_transaction``): open one and ``resume()``."""
 
 
 @dataclass
@@ -84,6 +90,14 @@ class UnitOfWork:
         # itself (see take_call_here): no broker hop, no separate claim transaction.
         self.run_calls_here = False
         self.call_here: ServiceCall | None = None
+        #: set when the pending new instance's version came from a cache: its INSERT checks it
+        self.version_guard: VersionGuard | None = None
+        #: A start may run with no transaction open: if its run writes nothing but the new
+        #: instance and its history, ``commit()`` is one INSERT that commits by itself. The
+        #: first other write raises ``NeedsTransaction`` instead, with the step kept for
+        #: ``resume()`` inside the transaction the caller then opens.
+        self.outside_transaction = False
+        self._stopped_step: tuple | None = None
 
     # -- instances -----------------------------------------------------------------------
 
@@ -116,14 +130,17 @@ class UnitOfWork:
         self.dirty.add(instance.pk)
         return instance
 
-    def _insert_now(self, instance: ProcessInstance) -> None:
-        """Write a new instance whose insert was put off: something is about to need its id."""
-        instance.save(force_insert=True)
+    def _insert_now(self, instance: ProcessInstance, rows: list = ()) -> bool:
+        """Write a new instance whose insert was put off: something is about to need its id
+        (or ``commit()`` writes it, then with its numbered history ``rows``). True when
+        the rows were written too."""
+        wrote_rows = insert_instance(instance, rows=rows, guard=self.version_guard)
         self.instances[instance.pk] = self.instances.pop(None)
         if None in self.buffers:
             self.buffers[instance.pk] = self.buffers.pop(None)
         self.dirty.discard(None)
         self.dirty.add(instance.pk)
+        return wrote_rows
 
     def history(self, instance: ProcessInstance) -> HistoryBuffer:
         buf = self.buffers.get(instance.pk)
@@ -148,8 +165,10 @@ class UnitOfWork:
         self.queue.append((instance, event))
         if self._running:  # a nested feed: the outer loop will reach it
             return FeedOutcome()
+        return self._drain()
+
+    def _drain(self, first: FeedOutcome | None = None) -> FeedOutcome:
         self._running = True
-        first: FeedOutcome | None = None
         try:
             while self.queue:
                 target, event_ = self.queue.popleft()
@@ -158,6 +177,18 @@ class UnitOfWork:
         finally:
             self._running = False
         return first or FeedOutcome()
+
+    @property
+    def can_resume(self) -> bool:
+        return self._stopped_step is not None
+
+    def resume(self) -> FeedOutcome:
+        """Go on, in the transaction now open, from the step that raised ``NeedsTransaction``."""
+        self.outside_transaction = False
+        instance, state, before, result = self._stopped_step
+        self._stopped_step = None
+        self._insert_now(instance)
+        return self._drain(self._write(instance, state, before, result))
 
     def defer(self, instance: ProcessInstance, event: Any) -> None:
         """Keep an event for later (the instance is suspended): applied on resume."""
@@ -184,7 +215,13 @@ class UnitOfWork:
         instance.variables = state.variables
         if instance.pk is None and (any(c.kind not in ROWLESS_COMMANDS for c in result.commands)
                                     or token_snapshot(state) != before):
+            if self.outside_transaction:
+                self._stopped_step = (instance, state, before, result)
+                raise NeedsTransaction
             self._insert_now(instance)
+        return self._write(instance, state, before, result)
+
+    def _write(self, instance: ProcessInstance, state: InstanceState, before, result) -> FeedOutcome:
         writer = RowWriter(self, instance)
         writer.mirror_tokens(before, state)
         for command in result.commands:
@@ -196,6 +233,8 @@ class UnitOfWork:
         """The model or its data broke at a node: keep the last good state, open an incident
         that remembers the event so a retry can run it again (after a fix to the data)."""
         fatal = isinstance(exc, (StepLimitExceeded, Deadlock))
+        if self.outside_transaction:  # rare: the caller starts over inside a transaction
+            raise NeedsTransaction
         if instance.pk is None:
             self._insert_now(instance)
         incident = self.open_incident(
@@ -345,6 +384,12 @@ class UnitOfWork:
     def commit(self) -> None:
         """Write history and instance rows; schedule wake-ups and pushes for after commit."""
         rows: list = []
+        pending = self.instances.get(None)
+        if pending is not None:  # a start that never needed its id: one INSERT with its history
+            buf = self.buffers.pop(None, None)
+            numbered = buf.number() if buf is not None else []
+            if not self._insert_now(pending, rows=numbered):
+                rows += numbered
         touched = []
         for pk, instance in self.instances.items():
             if pk in self.incidents_changed:
@@ -357,9 +402,7 @@ class UnitOfWork:
             if pk in self.dirty:
                 touched.append(instance)
         for instance in touched:
-            if instance.pk is None:  # a start that never needed its id (create_instance)
-                instance.save(force_insert=True)
-            else:
+            if instance is not pending:
                 instance.save(update_fields=SAVE_FIELDS)
             self.pushes.add([instance_group(instance.pk), version_group(instance.version_id)], {
                 "type": "instance", "instance": instance.pk, "version": instance.version_id, "seq": instance.history_seq,

@@ -1,0 +1,88 @@
+"""Writing a new instance row, on PostgreSQL in one statement with its history.
+
+A start that runs straight to its end (or whose first run needs no other row) writes
+exactly two things: the instance and its history. ``insert_instance`` sends both as one
+statement (a data-modifying CTE), and sends the transaction's BEGIN in the same network
+flight (psycopg's pipeline mode): with the COMMIT that is two round trips for the whole
+start.
+
+``guard`` makes the insert conditional on the instance's version still being the newest
+of its process: the start then trusts a cached "latest version" instead of reading it,
+and the same statement checks it. A start whose guard fails inserts nothing and raises
+``StaleVersion``; its caller rolls back and starts again with a fresh lookup.
+"""
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from django.db import connection
+
+from designer.models import ProcessVersion
+from runtime.models import HistoryEvent, ProcessInstance
+from runtime.store.history import COLUMNS, RECORD_TYPES, Row
+
+
+class VersionGuard(NamedTuple):
+    process_key: str
+    version_id: int
+
+
+class StaleVersion(Exception):
+    """A newer version was deployed since the cached lookup: start again."""
+
+
+_FIELDS = [f for f in ProcessInstance._meta.local_concrete_fields if not f.primary_key]
+_INSTANCE = ProcessInstance._meta.db_table
+_HISTORY = HistoryEvent._meta.db_table
+_VERSION = ProcessVersion._meta.db_table
+_DEFINITION = ProcessVersion._meta.get_field("definition").related_model._meta.db_table
+
+
+def _sql(*, guarded: bool, with_history: bool) -> str:
+    columns = ", ".join(f'"{f.column}"' for f in _FIELDS)
+    values = ", ".join(["%s"] * len(_FIELDS))
+    guard = (f' WHERE (SELECT v."id" FROM "{_VERSION}" v JOIN "{_DEFINITION}" d ON d."id" = v."definition_id" '
+             f'WHERE d."key" = %s ORDER BY v."number" DESC LIMIT 1) = %s' if guarded else "")
+    insert = f'INSERT INTO "{_INSTANCE}" ({columns}) SELECT {values}{guard} RETURNING "id"'
+    if not with_history:
+        return insert
+    rest = COLUMNS[1:]
+    history = (f'INSERT INTO "{_HISTORY}" ({", ".join(COLUMNS)}) SELECT i."id", {", ".join("r." + c for c in rest)} '
+               f"FROM i, jsonb_to_recordset(%s::jsonb) AS r({RECORD_TYPES.split(', ', 1)[1]})")
+    return f"WITH i AS ({insert}), h AS ({history}) SELECT \"id\" FROM i"
+
+
+_STATEMENTS = {(g, h): _sql(guarded=g, with_history=h) for g in (False, True) for h in (False, True)}
+
+
+def _params(instance: ProcessInstance) -> list:
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in _FIELDS]
+
+
+def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: VersionGuard | None = None) -> bool:
+    """INSERT ``instance`` and set its pk; on PostgreSQL its numbered history ``rows`` go in
+    the same statement (returns True). Elsewhere the rows are left to the caller's ordinary
+    history write (returns False) and a guard costs a query of its own."""
+    if connection.vendor != "postgresql":
+        if guard is not None and guard.version_id != ProcessVersion.objects.filter(
+                definition__key=guard.process_key).order_by("-number").values_list("pk", flat=True).first():
+            raise StaleVersion
+        instance.save(force_insert=True)
+        return False
+    params = _params(instance)
+    if guard is not None:
+        params += [guard.process_key, guard.version_id]
+    if rows:
+        params.append(json.dumps([dict(zip(COLUMNS[1:], (row[1], row[2].isoformat(), *row[3:]))) for row in rows],
+                                 separators=(",", ":")))
+    sql = _STATEMENTS[guard is not None, bool(rows)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        raise StaleVersion
+    instance.pk = found[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return bool(rows)

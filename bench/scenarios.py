@@ -15,6 +15,9 @@ from bench.measure import median, percentile, run_processes
 from bench.references import FULL, QUICK, STEPS, References, Sizes  # noqa: F401 (re-exported)
 from bench.workers import celery_workers, purge
 
+#: Threads for the "1 process, several threads" start figure: enough to keep one core busy
+#: while other threads wait for PostgreSQL's durable commits.
+START_THREADS = 4
 SCENARIOS = ["pg_limit", "celery", "straight10", "fork_join", "service10", "workers", "history_growth", "human"]
 FLOWYARD = "Flowyard"
 FLOWYARD_SCENARIOS = {"straight10", "fork_join", "service10", "workers", "history_growth", "human"}
@@ -46,6 +49,7 @@ class Bench(References):
     def scenario_straight10(self) -> None:
         for _ in range(self.sizes.rounds):  # alternately, medians kept (Sizes.rounds)
             self.flowyard_starts("straight10", 1)
+            self.flowyard_starts("straight10", 1, threads=START_THREADS)
             self.spiff("straight10")
         self.viewflow()
         self.flowyard_starts("straight10", 2)
@@ -53,6 +57,7 @@ class Bench(References):
     def scenario_fork_join(self) -> None:
         for _ in range(self.sizes.rounds):
             self.flowyard_starts("fork_join", 1)
+            self.flowyard_starts("fork_join", 1, threads=START_THREADS)
             self.spiff("fork_join")
         if 2 in self.sizes.reference_processes:  # no goal uses it; quick mode saves the seconds
             self.flowyard_starts("fork_join", 2)
@@ -129,30 +134,36 @@ class Bench(References):
             self.record(key, *rest, error=reason)
 
     # --- Flowyard measurements ---------------------------------------------------------
-    def flowyard_starts(self, process: str, procs: int, *, key: str = "", scenario: str = "", variant: str = "") -> None:
+    def flowyard_starts(self, process: str, procs: int, *, key: str = "", scenario: str = "", variant: str = "",
+                        threads: int = 1) -> None:
         if not self.wants("flowyard"):
             return
-        key = key or f"flowyard.inproc.{process}.p{procs}"
-        variant = variant or f"durable, instance_start in {procs} process(es)"
+        key = key or f"flowyard.inproc.{process}.p{procs}" + (f"t{threads}" if threads > 1 else "")
+        variant = variant or (f"durable, instance_start in {procs} process(es)"
+                              + (f" x {threads} threads" if threads > 1 else ", sequential"))
         self.attempt([(key, FLOWYARD, scenario or process, variant, "inst/s")],
-                     lambda: self._flowyard_starts(key, process, procs, scenario or process, variant))
+                     lambda: self._flowyard_starts(key, process, procs, scenario or process, variant, threads))
 
-    def _flowyard_starts(self, key, process, procs, scenario, variant) -> None:
+    def _flowyard_starts(self, key, process, procs, scenario, variant, threads=1) -> None:
         self.require_flowyard()
         url = self.flowyard_url
-        # only the 1-process run reports transactions, so only it waits for the stats to settle
-        settle = procs == 1 and scenario == process
+        # only the sequential 1-process run reports transactions, so only it waits for the stats to settle
+        settle = procs == 1 and scenario == process and threads == 1
         out = run_processes("bench.flowyard_side:StartRunner", {"process": process, "settle": settle,
-                                                                "warmup": 3}, processes=procs,
+                                                                "warmup": 3, "threads": threads,
+                                                                "count_instances": 3 if threads == 1 else 0},
+                            processes=procs,
                             n_per_process=self.sizes.flowyard_starts, env=self.flowyard_env,
                             before_go=lambda: pg.xact_stats(url))
         after = pg.xact_stats(url)
         delta = {k: after[k] - out["before"][k] for k in after}
         per_instance = {k: round(v / out["total"], 2) for k, v in delta.items()}
         queries = out["children"][0].get("queries_per_instance")
+        cpu = median([c["cpu_ms_per_instance"] for c in out["children"] if "cpu_ms_per_instance" in c])
         self.record(key, FLOWYARD, scenario, variant, "inst/s", out["rate"], instances=out["total"],
-                    seconds=round(out["elapsed"], 3), per_instance=per_instance, queries_per_instance=queries)
-        if procs == 1 and not key.startswith("flowyard.history"):
+                    seconds=round(out["elapsed"], 3), per_instance=per_instance, queries_per_instance=queries,
+                    cpu_ms_per_instance=round(cpu, 3))
+        if procs == 1 and threads == 1 and not key.startswith("flowyard.history"):
             steps = STEPS[process]
             if queries is not None:
                 self.record(f"flowyard.queries.{process}", FLOWYARD, process, "DB round trips per instance", "queries", queries)

@@ -5,7 +5,7 @@
 Every measured system runs in its own interpreter so Django settings, connection pools
 and imports never leak between systems, and so "2 processes" means two real processes.
 A runner is any class with ``prepare()`` (imports, setup, warm-up: not timed) and
-``run(n) -> dict`` (timed). Protocol lines start with ``@@BENCH`` so stray prints are ignored.
+``run(n) -> dict`` (timed; called again for every further GO). Protocol lines start with ``@@BENCH`` so stray prints are ignored.
 """
 from __future__ import annotations
 
@@ -34,16 +34,17 @@ def main(argv: list[str]) -> int:
         emit("error", phase="prepare", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
         return 1
     emit("ready")
-    if sys.stdin.readline().strip() != "GO":
-        return 1
-    start = time.monotonic()
-    try:
-        extra = runner.run(n) or {}
-    except Exception as exc:
-        emit("error", phase="run", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-        return 1
-    end = time.monotonic()
-    emit("done", start=start, end=end, n=n, extra=extra)
+    # GO runs ``n`` once; the parent may send GO again (alternating measurements), and ends
+    # the child by closing stdin.
+    while sys.stdin.readline().strip() == "GO":
+        start = time.monotonic()
+        try:
+            extra = runner.run(n) or {}
+        except Exception as exc:
+            emit("error", phase="run", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            return 1
+        end = time.monotonic()
+        emit("done", start=start, end=end, n=n, extra=extra)
     close = getattr(runner, "close", None)
     if close:
         close()

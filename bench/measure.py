@@ -18,7 +18,8 @@ from pathlib import Path
 from bench.child import PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
-LOGS = REPO / "var" / "bench" / "logs"
+#: per BENCH_NAMESPACE, so two bench runs in one checkout keep their own child logs
+LOGS = REPO / "var" / "bench" / f"logs{os.environ.get('BENCH_NAMESPACE', '')}"
 
 
 @dataclass
@@ -100,6 +101,52 @@ def _read_protocol(proc: subprocess.Popen, deadline: float, log: Path) -> dict:
         sel.unregister(proc.stdout)
 
 
+class _Children:
+    """Child processes of one measurement: spawned, prepared (READY), then driven with GO."""
+
+    def __init__(self, target: str, variants: list[tuple[dict, dict | None]], deadline: float, tag: str = ""):
+        name = target.rpartition(".")[2].replace(":", "-")
+        self.deadline = deadline
+        self.logs = [log_path(f"{name}-{tag}{i}") for i in range(len(variants))]
+        self.procs: list[subprocess.Popen] = []
+        self.target, self.variants = target, variants
+
+    def __enter__(self) -> "_Children":
+        try:
+            for (params, env), log in zip(self.variants, self.logs):
+                with open(log, "w") as err:
+                    self.procs.append(subprocess.Popen(
+                        [sys.executable, "-m", "bench.child", self.target, json.dumps(params)],
+                        cwd=REPO, env=child_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=err, text=True, bufsize=1,
+                    ))
+            for i in range(len(self.procs)):
+                self.read(i)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def go(self, i: int) -> None:
+        self.procs[i].stdin.write("GO\n")
+        self.procs[i].stdin.flush()
+
+    def read(self, i: int) -> dict:
+        return _read_protocol(self.procs[i], self.deadline, self.logs[i])
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                for proc in self.procs:
+                    proc.stdin.close()
+                    proc.wait(timeout=max(1.0, self.deadline - time.monotonic()))
+        finally:
+            for proc in self.procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+
 def run_processes(target: str, params: dict, *, processes: int, n_per_process: int,
                   env: dict | None = None, timeout: float = 600.0, before_go=None, after_go=None) -> dict:
     """Run ``target`` in ``processes`` children that start together; aggregate their figures.
@@ -110,38 +157,37 @@ def run_processes(target: str, params: dict, *, processes: int, n_per_process: i
     is kept as ``after``: used to wait for asynchronous completion (Celery workers).
     ``before_go()`` runs once every child is prepared: a baseline that excludes warm-ups.
     """
-    deadline = time.monotonic() + timeout
-    name = target.rpartition(".")[2].replace(":", "-")
-    logs = [log_path(f"{name}-{i}") for i in range(processes)]
-    procs = []
-    try:
-        for log in logs:
-            with open(log, "w") as err:
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "bench.child", target, json.dumps({**params, "n": n_per_process})],
-                    cwd=REPO, env=child_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=err, text=True, bufsize=1,
-                ))
-        for proc, log in zip(procs, logs):
-            _read_protocol(proc, deadline, log)
+    variants = [({**params, "n": n_per_process}, env)] * processes
+    with _Children(target, variants, time.monotonic() + timeout) as children:
         before = before_go() if before_go else None
         t_go = time.monotonic()
-        for proc in procs:
-            proc.stdin.write("GO\n")
-            proc.stdin.flush()
+        for i in range(processes):
+            children.go(i)
         after = after_go(t_go) if after_go else None
-        done = [_read_protocol(proc, deadline, log) for proc, log in zip(procs, logs)]
-        for proc in procs:
-            proc.stdin.close()
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        done = [children.read(i) for i in range(processes)]
     start = min(d["start"] for d in done)
     end = max(d["end"] for d in done)
     total = sum(d["n"] for d in done)
     return {"t_go": t_go, "start": start, "end": end, "elapsed": end - start, "total": total,
             "rate": total / (end - start) if end > start else float("nan"),
             "children": [d["extra"] for d in done], "before": before, "after": after}
+
+
+def run_alternating(target: str, variants: list[tuple[dict, dict | None]], *, rounds: int, n: int,
+                    timeout: float = 600.0) -> list[list[float]]:
+    """Rates of ``target`` under each (params, env) variant, measured alternately.
+
+    One child per variant, all prepared (untimed) before the first round; then every round
+    runs ``n`` in each child in turn, one at a time, the order reversed every other round
+    (ABBA), so a load swing on a shared machine reaches every variant alike. Returns, per
+    variant, the rate of each round: pair them by index for per-round ratios.
+    """
+    rates: list[list[float]] = [[] for _ in variants]
+    order = list(range(len(variants)))
+    with _Children(target, [({**p, "n": n}, env) for p, env in variants], time.monotonic() + timeout, "alt") as children:
+        for round_ in range(rounds):
+            for i in (order if round_ % 2 == 0 else order[::-1]):
+                children.go(i)
+                done = children.read(i)
+                rates[i].append(done["n"] / (done["end"] - done["start"]))
+    return rates

@@ -83,7 +83,7 @@ def database_comment(name: str, server_url: str = SERVER_URL) -> str | None:
 
 
 def set_database_comment(name: str, comment: str, server_url: str = SERVER_URL) -> None:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not re.fullmatch(r"[0-9a-f]+", comment):
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not re.fullmatch(r"[0-9a-z-]+", comment):
         raise ValueError("unsafe database name or comment")
     with connect(server_url, autocommit=True) as conn:
         conn.execute(f"comment on database \"{name}\" is '{comment}'")

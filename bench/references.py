@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench import celery_ref, flowyard_side, history, pg
@@ -22,6 +23,14 @@ from bench.workers import celery_workers, redis_available, redis_url
 _NS = os.environ.get("BENCH_NAMESPACE", "")
 SPIFF_DB, VIEWFLOW_DB, FLOWYARD_DB = f"bench_spiff{_NS}", f"bench_viewflow{_NS}", f"flowyard_bench{_NS}"
 FLOWYARD_TEMPLATE_DB = f"flowyard_bench_template{_NS}"
+#: history_growth: a fresh clone of the template, and one kept filled per instance count.
+FLOWYARD_EMPTY_DB = f"flowyard_bench_empty{_NS}"
+PGLIMIT_DB = f"bench_pglimit{_NS}"
+
+
+def history_db(count: int) -> str:
+    return f"flowyard_bench_h{count}{_NS}"
+
 FLOWYARD_REDIS_DB = int(os.environ.get("BENCH_FLOWYARD_REDIS_DB", "12"))
 #: Flow nodes one instance passes through (start and end included): the "steps" per instance.
 STEPS = {"straight10": 12, "fork_join": 13, "service10": 12, "service10_http": 12}
@@ -46,6 +55,10 @@ class Sizes:
     #: times and keep each figure's median: the load of a shared machine swings within a
     #: minute, and one sequential pass put a swing into the ratio.
     rounds: int = 1
+    #: history_growth: straight10 on the empty and the filled database in turn, this many
+    #: rounds of this many starts each (one prepared child per database for all rounds).
+    history_rounds: int = 4
+    history_batch: int = 25
 
 
 QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_instances=12, latency_samples=3,
@@ -53,7 +66,7 @@ QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_ins
               worker_counts=(1, 2), wait_timeout=20, http_throughput=False, reference_processes=(1,))
 FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
              celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
-             worker_counts=(1, 2), wait_timeout=600, rounds=3)
+             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=400)
 
 
 def migrations_hash() -> str:
@@ -110,6 +123,16 @@ class References:
         m = self.results.get(key)
         return m.value if m and m.ok else None
 
+    def round_count(self, key: str) -> int:
+        """How many figures ``key`` has had in this run (``record`` keeps their median)."""
+        m = self.results.get(key)
+        return 0 if m is None or not m.ok else len(m.detail.get("rounds", [m.value]))
+
+    def latest(self, key: str) -> float | None:
+        """The last figure recorded under ``key`` (its value is the median of all rounds)."""
+        m = self.results.get(key)
+        return None if m is None or not m.ok else m.detail.get("rounds", [m.value])[-1]
+
     # --- preparation -------------------------------------------------------------------
     def prepare_flowyard(self) -> None:
         """Probe the public services; when present, recreate ``flowyard_bench`` migrated.
@@ -127,7 +150,7 @@ class References:
             missing = ", ".join(probe.get("missing", [])) or probe.get("error", "")
             self.flowyard_problem = f"not available yet: {missing}"[:400]
             return
-        stamp = migrations_hash()
+        self.migrations = stamp = migrations_hash()
         if pg.database_comment(FLOWYARD_TEMPLATE_DB) != stamp:
             template_env = {**self.flowyard_env, "DATABASE_URL": pg.ensure_database(FLOWYARD_TEMPLATE_DB, recreate=True)}
             migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO,
@@ -139,6 +162,43 @@ class References:
         pg.clone_database(FLOWYARD_DB, FLOWYARD_TEMPLATE_DB)
         self.notes["flowyard_deploy"] = self._flowyard_command("deploy", *STEPS)
         self.flowyard_problem = self.notes["flowyard_deploy"].get("error", "")
+
+    @contextmanager
+    def on_flowyard_database(self, url: str):
+        """Flowyard's measurements inside the block run on database ``url``."""
+        saved = self.flowyard_url, self.flowyard_env
+        self.flowyard_url, self.flowyard_env = url, {**saved[1], "DATABASE_URL": url}
+        try:
+            yield url
+        finally:
+            self.flowyard_url, self.flowyard_env = saved
+
+    def history_databases(self, count: int) -> tuple[str, str]:
+        """(empty, filled) database URLs for history_growth.
+
+        The empty one is a fresh clone of the template. The filled one holds ``count``
+        generated completed ``straight10`` instances; it is kept between runs while its
+        stamp (migrations hash, generator version, count) matches, and only the instances
+        earlier runs measured on it are deleted; otherwise it is cloned and generated anew.
+        """
+        empty = pg.clone_database(FLOWYARD_EMPTY_DB, FLOWYARD_TEMPLATE_DB)
+        name, want = history_db(count), history.stamp(self.migrations, count)
+        url = pg.db_url(name)
+        info: dict = {"database": name}
+        if pg.database_comment(name) == want and history.generated_count(url) == count:
+            info.update(reused=True, deleted=history.reset(url))
+            self.log(f"  {name}: {count:,} generated instances kept from an earlier run")
+        else:
+            pg.clone_database(name, FLOWYARD_TEMPLATE_DB)
+            # one real completed instance, written by the engine: the template of the rest
+            run_processes("bench.flowyard_side:StartRunner",
+                          {"process": "straight10", "warmup": 0, "count_instances": 0, "settle": False},
+                          processes=1, n_per_process=1, env={**self.flowyard_env, "DATABASE_URL": url})
+            self.log(f"  {name}: generating {count:,} completed instances ...")
+            info.update(reused=False, **history.generate(url, count, log=self.log))
+            pg.set_database_comment(name, want)
+        self.notes["history_generated"] = info
+        return empty, url
 
     def _flowyard_command(self, *args) -> dict:
         out = subprocess.run([sys.executable, "-m", "bench.flowyard_side", *args], cwd=REPO,
@@ -167,7 +227,7 @@ class References:
 
     def _pg_limit(self, key: str, clients: int) -> None:
         self.require_pg()
-        url = pg.ensure_database("bench_pglimit")
+        url = pg.ensure_database(PGLIMIT_DB)
         pg.limit_prepare(url)
         tps, tool = pg.limit_tps(url, clients, self.sizes.pg_seconds)
         self.record(key, "PostgreSQL", "pg_limit", f"{clients} clients, insert+update", "tx/s", tps, tool=tool)

@@ -11,7 +11,7 @@ import time
 
 from bench import flowyard_side, history, pg
 from bench.httpservice import direct_call_seconds, direct_handler_seconds, echo_service
-from bench.measure import median, percentile, run_processes
+from bench.measure import median, percentile, run_alternating, run_processes
 from bench.references import FULL, QUICK, STEPS, References, Sizes  # noqa: F401 (re-exported)
 from bench.workers import celery_workers, purge
 
@@ -104,21 +104,37 @@ class Bench(References):
             self.service_throughput("service10", {}, workers=workers)
 
     def scenario_history_growth(self) -> None:
+        """straight10 on a database with ``history_instances`` completed instances vs an empty one.
+
+        One prepared child per database; they run ``history_batch`` starts in turn for
+        ``history_rounds`` rounds (ABBA order), so both see the same load; the ratio is the
+        median of the rounds' filled / empty.
+        """
         if not self.wants("flowyard"):
             return
-        key = "flowyard.history.filled"
-        variant = f"straight10 with {self.sizes.history_instances:,} completed instances + history"
-        if "flowyard.inproc.straight10.p1" not in self.results:
-            self.flowyard_starts("straight10", 1)
-        self.attempt([(key, FLOWYARD, "history_growth", variant, "inst/s")], lambda: self._history(key, variant))
+        n = self.sizes.history_instances
+        keys = [("flowyard.history.empty", FLOWYARD, "history_growth", "straight10 on an empty database", "inst/s"),
+                ("flowyard.history.filled", FLOWYARD, "history_growth",
+                 f"straight10 with {n:,} completed instances + history", "inst/s")]
+        self.attempt(keys, lambda: self._history(keys))
 
-    def _history(self, key: str, variant: str) -> None:
+    def _history(self, keys) -> None:
         self.require_flowyard()
-        self.log(f"  generating {self.sizes.history_instances:,} completed instances ...")
-        generated = history.generate(self.flowyard_url, self.sizes.history_instances)
-        self.notes["history_generated"] = generated
-        self.flowyard_starts("straight10", 1, key=key, scenario="history_growth", variant=variant)
-        self.results[key].detail["completed_instances"] = history.completed_count(self.flowyard_url)
+        urls = self.history_databases(self.sizes.history_instances)
+        params = {"process": "straight10", "settle": False, "count_instances": 0, "warmup": 20}
+        rates = run_alternating("bench.flowyard_side:StartRunner",
+                                [(params, {**self.flowyard_env, "DATABASE_URL": url}) for url in urls],
+                                rounds=self.sizes.history_rounds, n=self.sizes.history_batch)
+        ratios = [filled / empty for empty, filled in zip(*rates)]
+        self.log("  rounds (inst/s): " + ", ".join(f"{e:.0f} / {f:.0f}" for e, f in zip(*rates))
+                 + " (empty / filled)")
+        for (key, system, scenario, variant, units), values in zip(keys, rates):
+            self.record(key, system, scenario, variant, units, median(values), instances_per_round=self.sizes.history_batch,
+                        round_rates=[round(v, 1) for v in values])
+        self.results[keys[1][0]].detail.update(
+            paired_with=keys[0][0], paired_ratio=median(ratios), round_ratios=[round(r, 3) for r in ratios],
+            completed_instances=history.completed_count(urls[1]))
+        self.log(f"  filled / empty: median {median(ratios):.2f} of {len(ratios)} rounds")
 
     def scenario_human(self) -> None:
         if not self.wants("flowyard"):

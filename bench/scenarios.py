@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from bench import flowyard_side, history, pg
+from bench import flowyard_side, history, human, pg
 from bench.httpservice import direct_call_seconds, direct_handler_seconds, echo_service
 from bench.measure import median, percentile, run_alternating, run_processes
 from bench.references import FULL, QUICK, STEPS, References, Sizes  # noqa: F401 (re-exported)
@@ -141,13 +141,13 @@ class Bench(References):
             return
         keys = [(f"flowyard.human.{q}", FLOWYARD, "human", f"complete -> next task on inbox WebSocket, {q}", "ms")
                 for q in ("p50", "p99")]
-        probe = self.notes.get("flowyard_probe", {})
-        reason = self.flowyard_problem or (
-            "" if probe.get("human_available") else
-            "not available yet: needs runtime.services.task_complete and runtime.consumers.LiveConsumer")
-        reason = reason or "not measured yet: the bench's WebSocket client for the inbox (ws/live/) is still to write"
-        for key, *rest in keys:
-            self.record(key, *rest, error=reason)
+        self.attempt(keys, self._human)
+
+    def _human(self) -> None:
+        self.require_flowyard()
+        if not self.notes.get("flowyard_probe", {}).get("human_available"):
+            raise RuntimeError("not available: needs runtime.services.task_complete and runtime.consumers.LiveConsumer")
+        human.measure(self, human.samples_for(self.sizes, FULL, QUICK))
 
     # --- Flowyard measurements ---------------------------------------------------------
     def flowyard_starts(self, process: str, procs: int, *, key: str = "", scenario: str = "", variant: str = "",

@@ -146,8 +146,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- channels -------------------------------------------------------------------------
 if REDIS_URL:
+    # runtime.channel_layer batches the engine's pushes. socket_timeout: channels-redis waits
+    # for messages in 5 s BZPOPMINs, and redis-py 8 gives up reading after 5 s by default,
+    # which closed every socket idle for 5 s with 1011.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {"BACKEND": "runtime.channel_layer.PushingRedisChannelLayer",
+                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]}}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -30,7 +30,9 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def push(self, event):
-        await self.send_json(event["payload"])
+        """One payload (in-memory layer) or several in order (runtime.channel_layer's batches)."""
+        for payload in event["payloads"] if "payloads" in event else [event["payload"]]:
+            await self.send_json(payload)
 
 
 class LiveConsumer(GroupConsumer):

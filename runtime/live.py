@@ -68,9 +68,8 @@ def send_now(pushes: list[Push]) -> None:
 
     The in-memory layer (embedded mode) is fed through ``async_to_sync`` in the caller's
     thread, so an outer event loop is reused where there is one. Any other layer (Redis)
-    goes through one background thread with a long-lived event loop: its connection pool
-    is per loop, and a fresh loop per commit would cost a new Redis connection each time
-    (~40 ms) inside the engine's hot path.
+    goes through one background thread with long-lived connections (a fresh connection
+    per commit cost ~40 ms inside the engine's hot path), which batches what queued up.
     """
     try:
         from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -89,13 +88,27 @@ def send_now(pushes: list[Push]) -> None:
 
 
 async def _send_all(layer, pushes: list[Push]) -> None:
+    """One batch: through ``send_pushes`` when the layer has it (runtime.channel_layer),
+    else one ``group_send`` per group, a failing push not stopping the ones after it."""
+    send_pushes = getattr(layer, "send_pushes", None)
+    if send_pushes is not None:
+        await send_pushes([(push.groups, push.payload) for push in pushes])
+        return
     for push in pushes:
-        for group in push.groups:
-            await layer.group_send(group, {"type": "push", "payload": push.payload})
+        try:
+            for group in push.groups:
+                await layer.group_send(group, {"type": "push", "payload": push.payload})
+        except Exception:
+            log.warning("live push failed", exc_info=True)
 
 
 class _BackgroundSender:
-    """One daemon thread per process that owns an event loop and sends queued pushes in order."""
+    """One daemon thread per process that sends queued pushes in order.
+
+    It takes everything queued since its last send as one batch: commits that land while
+    a batch is on the wire cost one more batch, not one more send each. A layer with
+    ``send_pushes_blocking`` (runtime.channel_layer) sends it over a plain Redis client;
+    any other goes through the thread's own long-lived event loop."""
 
     def __init__(self):
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -113,14 +126,35 @@ class _BackgroundSender:
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         while True:
-            layer, pushes = self.queue.get()
-            if layer is None:  # a flush marker
-                pushes.set()
+            items = [self.queue.get()]
+            while True:
+                try:
+                    items.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._send(loop, items)
+
+    def _send(self, loop, items: list) -> None:
+        """Send runs of pushes for the same layer as one batch each; a flush marker
+        (layer None) is set once everything queued before it was sent."""
+        layer, batch = None, []
+        for item_layer, pushes in items + [(None, None)]:
+            if batch and item_layer is not layer:
+                try:
+                    blocking = getattr(layer, "send_pushes_blocking", None)
+                    if blocking is not None:
+                        blocking([(push.groups, push.payload) for push in batch])
+                    else:
+                        loop.run_until_complete(_send_all(layer, batch))
+                except Exception:
+                    log.warning("live push failed", exc_info=True)
+                batch = []
+            if item_layer is None:
+                if pushes is not None:
+                    pushes.set()
                 continue
-            try:
-                loop.run_until_complete(_send_all(layer, pushes))
-            except Exception:
-                log.warning("live push failed", exc_info=True)
+            layer = item_layer
+            batch += pushes
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far was sent (tests, shutdown)."""

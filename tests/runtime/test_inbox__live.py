@@ -51,3 +51,18 @@ async def test_group_members_hear_about_new_claimed_and_completed_tasks(eager_ce
     finally:
         for comm in (olivia, oscar, carol):
             await comm.disconnect()
+
+
+async def test_a_batch_of_payloads_reaches_the_socket_one_frame_each_in_order():
+    from channels.layers import get_channel_layer
+
+    from runtime.live import user_group
+
+    people = await sync_to_async(People)()
+    comm = await socket_for(people.olivia)
+    try:
+        await get_channel_layer().group_send(user_group(people.olivia.pk), {
+            "type": "push", "payloads": [{"type": "task", "task": 1}, {"type": "task", "task": 2}]})
+        assert [(await comm.receive_json_from(timeout=3))["task"] for _ in range(2)] == [1, 2]
+    finally:
+        await comm.disconnect()

@@ -1,5 +1,8 @@
 """Live pushes: sent only after commit, to the instance/version/user/group channel groups,
 each carrying the instance's history sequence number; a failing layer never breaks a step."""
+import threading
+import time
+
 import pytest
 from channels import layers as channel_layers
 from django.db import transaction
@@ -74,3 +77,55 @@ def test_a_failing_layer_never_breaks_the_step(deploy, monkeypatch):
 
 def test_group_names_are_made_safe_for_channels():
     assert live.group_group("Loan officers (EU)") == "group.Loan_officers__EU_"
+
+
+class BatchLayer:
+    """A layer with ``send_pushes_blocking`` whose first batch waits for ``gate``."""
+
+    def __init__(self, fail_first=False):
+        self.batches, self.gate, self.fail_first = [], threading.Event(), fail_first
+
+    def send_pushes_blocking(self, pushes):
+        first = not self.batches
+        self.batches.append(pushes)
+        if first:
+            self.gate.wait(5)
+            if self.fail_first:
+                raise ConnectionError("layer down")
+
+
+def test_the_sender_sends_what_queued_up_meanwhile_as_one_batch_in_order():
+    sender, layer = live._BackgroundSender(), BatchLayer()
+    sender.submit(layer, [live.Push(["instance.1"], {"n": 1})])
+    while not layer.batches:  # the first batch is on the wire
+        time.sleep(0.001)
+    sender.submit(layer, [live.Push(["instance.1"], {"n": 2}), live.Push(["user.3"], {"n": 3})])
+    sender.submit(layer, [live.Push(["instance.1", "version.2"], {"n": 4})])
+    layer.gate.set()
+    assert sender.flush()
+    assert layer.batches == [[(["instance.1"], {"n": 1})],
+                             [(["instance.1"], {"n": 2}), (["user.3"], {"n": 3}), (["instance.1", "version.2"], {"n": 4})]]
+
+
+def test_a_failed_batch_is_logged_and_the_next_one_still_goes(caplog):
+    sender, layer = live._BackgroundSender(), BatchLayer(fail_first=True)
+    layer.gate.set()
+    sender.submit(layer, [live.Push(["instance.1"], {"n": 1})])
+    assert sender.flush()
+    sender.submit(layer, [live.Push(["instance.1"], {"n": 2})])
+    assert sender.flush()
+    assert [[p for _, p in batch] for batch in layer.batches] == [[{"n": 1}], [{"n": 2}]]
+    assert "live push failed" in caplog.text
+
+
+def test_without_batches_each_group_is_sent_and_one_failing_push_spares_the_others():
+    class FlakyLayer(RecordingLayer):
+        async def group_send(self, group, message):
+            if message["payload"]["n"] == 1:
+                raise ConnectionError("layer down")
+            await super().group_send(group, message)
+
+    sender, layer = live._BackgroundSender(), FlakyLayer()
+    sender.submit(layer, [live.Push(["a", "b"], {"n": 1}), live.Push(["a", "b"], {"n": 2})])
+    assert sender.flush()
+    assert layer.sent == [("a", {"n": 2}), ("b", {"n": 2})]

@@ -60,6 +60,17 @@ def _params(instance: ProcessInstance) -> list:
     return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in _FIELDS]
 
 
+def _server_binding_cursor():
+    """A cursor sending parameters apart from the statement (psycopg's default ``Cursor``)
+    rather than Django's default client-side binding, which quotes every parameter into the
+    SQL text in Python: the history document is kilobytes of JSON. The statement is the
+    same every time, so psycopg also prepares it after a few runs (no parse, no plan)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
 def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: VersionGuard | None = None) -> bool:
     """INSERT ``instance`` and set its pk; on PostgreSQL its numbered history ``rows`` go in
     the same statement (returns True). Elsewhere the rows are left to the caller's ordinary
@@ -77,7 +88,7 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
         params.append(json.dumps([dict(zip(COLUMNS[1:], (row[1], row[2].isoformat(), *row[3:]))) for row in rows],
                                  separators=(",", ":")))
     sql = _STATEMENTS[guard is not None, bool(rows)]
-    with connection.cursor() as cursor:
+    with _server_binding_cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     if found is None:

@@ -26,6 +26,9 @@ from .retry import duration_seconds
 log = logging.getLogger(__name__)
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+#: What a store's ``allow`` answers: refused; let through with nothing to reset on success
+#: (known endpoint, closed, no failures counted); let through, a success must be recorded.
+REFUSED, ALLOWED_CLEAN, ALLOWED = 0, 1, 2
 KEY_PREFIX = "flowyard:breaker:"
 STATE_TTL = 7 * 24 * 3600  # forget endpoints not called for a week
 
@@ -63,18 +66,18 @@ class MemoryStore:
     def _row(self, endpoint: str) -> dict:
         return self._rows.setdefault(endpoint, {"failures": 0, "opened_at": 0.0, "probe_until": 0.0, "last_error": ""})
 
-    def allow(self, endpoint: str, cfg: BreakerConfig) -> bool:
+    def allow(self, endpoint: str, cfg: BreakerConfig) -> int:
         with self._lock:
             row, now = self._rows.get(endpoint), self.clock()
             if row is None:
-                return True
+                return ALLOWED  # its first success makes the endpoint known
             state = _state_of(row["failures"], row["opened_at"], now, cfg)
             if state == CLOSED:
-                return True
+                return ALLOWED if row["failures"] else ALLOWED_CLEAN
             if state == OPEN or row["probe_until"] > now:
-                return False
+                return REFUSED
             row["probe_until"] = now + cfg.probe_timeout  # this caller is the one probe
-            return True
+            return ALLOWED
 
     def record_success(self, endpoint: str, cfg: BreakerConfig) -> None:
         with self._lock:
@@ -112,14 +115,20 @@ class MemoryStore:
 # KEYS[1] = state hash, KEYS[2] = set of known endpoints.
 # ARGV = endpoint, failure_threshold, reset_timeout, probe_timeout, ttl[, reason]
 _LUA_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000\n"
+# allow: 0 refused, 1 closed with no failures (a success changes nothing), 2 let through
+# and a success must be recorded (failures counted, the half-open probe, an unknown endpoint)
 _LUA_ALLOW = _LUA_NOW + """
-local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0')
-if opened == 0 then return 1 end
+local row = redis.call('HMGET', KEYS[1], 'failures', 'opened_at')
+local opened = tonumber(row[2] or '0')
+if opened == 0 then
+  if row[1] and tonumber(row[1]) == 0 then return 1 end
+  return 2
+end
 if now < opened + tonumber(ARGV[3]) then return 0 end
 local probe = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
 if probe > now then return 0 end
 redis.call('HSET', KEYS[1], 'probe_until', string.format('%.6f', now + tonumber(ARGV[4])))
-return 1
+return 2
 """
 _LUA_SUCCESS = """
 local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '-1')
@@ -175,8 +184,8 @@ class RedisStore:
             log.warning("circuit breaker store unreachable (%s); letting the call through", exc)
             return fallback
 
-    def allow(self, endpoint: str, cfg: BreakerConfig) -> bool:
-        return bool(self._run(self._allow, endpoint, cfg, 1))
+    def allow(self, endpoint: str, cfg: BreakerConfig) -> int:
+        return int(self._run(self._allow, endpoint, cfg, ALLOWED))
 
     def record_success(self, endpoint: str, cfg: BreakerConfig) -> None:
         self._run(self._success, endpoint, cfg, None)
@@ -219,14 +228,25 @@ def _describe(endpoint: str, row: dict, now: float, cfg: BreakerConfig) -> dict:
 
 
 class Breaker:
-    """The breaker of one endpoint: ``allow()`` before a call, then record its outcome."""
+    """The breaker of one endpoint: ``allow()`` before a call, then record its outcome.
+
+    ``execute`` makes one per call. ``success_changes_nothing`` is True when its ``allow()``
+    found the endpoint known, closed and with no failure counted: recording the call's
+    success would change nothing, so ``execute`` skips that round trip to the store. (A
+    failure another worker records while this call is in flight is then not reset by this
+    call's success; the next call to start sees it and resets it. Overlapping calls have
+    no order that would make either answer the "consecutive" one.)
+    """
 
     def __init__(self, endpoint: str, store, config: BreakerConfig | None = None):
         self.endpoint, self.store = endpoint, store
         self.config = config or BreakerConfig()
+        self.success_changes_nothing = False
 
     def allow(self) -> bool:
-        return self.store.allow(self.endpoint, self.config)
+        answer = self.store.allow(self.endpoint, self.config)
+        self.success_changes_nothing = answer == ALLOWED_CLEAN
+        return answer != REFUSED
 
     def record_success(self) -> None:
         self.store.record_success(self.endpoint, self.config)
@@ -253,7 +273,7 @@ class Breaker:
 class _AlwaysClosed:
     """Store used when the breaker is disabled in settings."""
 
-    def allow(self, endpoint, cfg): return True
+    def allow(self, endpoint, cfg): return ALLOWED_CLEAN
     def record_success(self, endpoint, cfg): pass
     def record_failure(self, endpoint, cfg, reason=""): pass
     def release(self, endpoint): pass

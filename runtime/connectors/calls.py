@@ -8,7 +8,9 @@ handler failure; the caller (a Celery task) decides about retries with ``retry.n
 
 Breaker accounting: ``retryable`` outcomes count as failures of the endpoint; ``ok`` and
 ``business_error`` mean it answered, so they count as successes; ``failed`` (the call was
-misconfigured) changes nothing but gives back a half-open probe slot.
+misconfigured) changes nothing but gives back a half-open probe slot. A success is not
+sent to the breaker's store when ``allow()`` found nothing it would reset (the endpoint
+known, closed, no failure counted): one store round trip per call instead of two.
 """
 from __future__ import annotations
 
@@ -80,7 +82,8 @@ def execute(request: CallRequest) -> CallOutcome:
     if outcome.status == RETRYABLE:
         breaker.record_failure(outcome.message)
     elif outcome.status in (OK, BUSINESS_ERROR):
-        breaker.record_success()
+        if not breaker.success_changes_nothing:  # closed with no failures: nothing to reset
+            breaker.record_success()
     else:
         breaker.release()
     log.log(logging.DEBUG if outcome.status == OK else logging.INFO,

@@ -129,3 +129,30 @@ def test_disabled_breaker_never_opens(service, connector_settings):
     for _ in range(4):
         assert not call(f"{service.url}/status/503").circuit_open
     assert service.hits["/status/503"] == 4
+
+
+class CountingStore(MemoryStore):
+    def __init__(self, clock):
+        super().__init__(clock=clock)
+        self.successes = 0
+
+    def record_success(self, endpoint, cfg):
+        self.successes += 1
+        super().record_success(endpoint, cfg)
+
+
+def test_a_success_is_sent_to_the_store_only_when_it_changes_something(service, connector_settings, clock, monkeypatch):
+    from runtime.connectors import breaker as breaker_module
+
+    store = CountingStore(clock)
+    monkeypatch.setattr(breaker_module, "_memory_store", store)
+    assert call(f"{service.url}/echo").status == "ok"
+    assert store.successes == 1  # the first success makes the endpoint known
+    assert [s["endpoint"] for s in breaker_states()] == [service.url]
+    call(f"{service.url}/echo")
+    call(f"{service.url}/status/402")  # a business error proves the endpoint answered, too
+    assert store.successes == 1  # closed, nothing counted: nothing to record
+    call(f"{service.url}/status/503")
+    call(f"{service.url}/status/503")
+    assert call(f"{service.url}/echo").status == "ok"
+    assert store.successes == 2 and breaker_for(service.url).snapshot()["failures"] == 0

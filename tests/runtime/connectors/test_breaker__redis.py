@@ -124,3 +124,19 @@ def test_execute_uses_redis_when_settings_name_it(service, connector_settings, r
         assert [s["state"] for s in breaker_states()] == ["open"]
     finally:
         breaker_for(service.url).store.clear()
+
+
+def test_allow_says_whether_a_success_would_change_anything(workers):
+    from runtime.connectors.breaker import ALLOWED, ALLOWED_CLEAN, REFUSED
+
+    one, two = workers
+    assert one.allow("http://svc:80", CFG) == ALLOWED  # unknown: its first success registers it
+    one.record_success("http://svc:80", CFG)
+    assert one.allow("http://svc:80", CFG) == ALLOWED_CLEAN
+    two.record_failure("http://svc:80", CFG, "boom")
+    assert one.allow("http://svc:80", CFG) == ALLOWED  # a failure is counted: a success resets it
+    for _ in range(2):
+        two.record_failure("http://svc:80", CFG, "boom")
+    assert one.allow("http://svc:80", CFG) == REFUSED
+    time.sleep(0.45)
+    assert two.allow("http://svc:80", CFG) == ALLOWED  # the half-open probe must report

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from designer.models import ProcessVersion
@@ -156,7 +156,7 @@ def service_call_execute(*, call_id: int) -> str:
         return "skipped"
     call, instance_id = claimed
     for step in range(1, LOCAL_CHAIN + 1):
-        state, call = _apply(call.pk, instance_id, call.attempt, _call_connector(call), run_next_here=step < LOCAL_CHAIN)
+        state, call = _apply(call, instance_id, _call_connector(call), run_next_here=step < LOCAL_CHAIN)
         if call is None:
             return state
     return state
@@ -201,45 +201,110 @@ def _claim_attempt(call_id: int):
         call.started_at = uow.now
         call.save(update_fields=["state", "attempt", "started_at"])
         uow.commit()
+    call.instance = instance  # as this transaction committed it: _apply may reuse it (see _relock)
     return call, instance_id
 
 
+_CALLS = ServiceCall._meta.db_table
+_INSTANCES = ProcessInstance._meta.db_table
+_FINISH_SQL = (f'UPDATE "{_CALLS}" SET "state" = %s, "result" = %s, "finished_at" = %s, "last_error" = %s '
+               f'WHERE "id" = %s AND "state" = %s AND "attempt" = %s AND "started_at" = %s')
+_UNCHANGED_SQL = f'SELECT 1 FROM "{_INSTANCES}" WHERE "id" = %s AND "history_seq" = %s AND "updated_at" = %s'
+
+
+def _finish_running(ran: ServiceCall, target: str, result, now, last_error: str) -> bool:
+    """Move the attempt ``ran`` from running to ``target`` with its result, if the row is
+    still that attempt (see ``_still_ours``): one statement, no read first. Written in SQL
+    because the ORM spent more CPU building this UPDATE than the database running it."""
+    ops = connection.ops
+    params = [target, ServiceCall._meta.get_field("result").get_db_prep_save(result, connection),
+              ops.adapt_datetimefield_value(now), last_error, ran.pk, ServiceCallState.RUNNING, ran.attempt,
+              ops.adapt_datetimefield_value(ran.started_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(_FINISH_SQL, params)
+        return cursor.rowcount == 1
+
+
+def _relock(uow: UnitOfWork, instance_id: int, ran: ServiceCall) -> ProcessInstance:
+    """Lock the call's instance for applying an outcome.
+
+    A call this worker claimed carries the instance as the claiming transaction committed
+    it (``_claim_attempt``, or the previous ``_apply`` of a local chain, whose new call
+    holds the very instance object it saved). When the row still has that copy's
+    ``history_seq`` and ``updated_at`` (every write of an instance row saves both), the lock
+    is a one-column read and the copy is used as it is; otherwise, or without a copy, the
+    row is read in full as usual. Saves decoding the state and variables per call.
+    """
+    known = ran.instance if ServiceCall.instance.is_cached(ran) else None
+    if known is not None and known.pk == instance_id and known.updated_at is not None:
+        sql = _UNCHANGED_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [instance_id, known.history_seq, connection.ops.adapt_datetimefield_value(known.updated_at)])
+            if cursor.fetchone() is not None:
+                return uow.adopt(known)
+    return uow.lock(instance_id)
+
+
 def _apply_outcome(call_id: int, instance_id: int, attempt: int, outcome) -> str:
-    return _apply(call_id, instance_id, attempt, outcome, run_next_here=False)[0]
+    """Apply an outcome for a call known by id (the row is read under the instance lock)."""
+    call = ServiceCall.objects.get(pk=call_id)
+    if call.attempt != attempt:
+        call.attempt, call.started_at = attempt, None  # not the attempt we ran: never matches
+    return _apply(call, instance_id, outcome, run_next_here=False)[0]
 
 
-def _apply(call_id: int, instance_id: int, attempt: int, outcome, *,
-           run_next_here: bool) -> tuple[str, ServiceCall | None]:
-    """Apply one attempt's outcome; return the call's state and the next call this worker
-    claimed in the same transaction (``run_next_here``), if any."""
+def _still_ours(row: ServiceCall, ran: ServiceCall) -> bool:
+    """Is the row still the attempt this worker claimed? Every change to a call's state
+    holds its instance's lock, and a re-claim counts the attempt and stamps started_at."""
+    return (row.state == ServiceCallState.RUNNING and row.attempt == ran.attempt
+            and row.started_at == ran.started_at)
+
+
+def _apply(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool) -> tuple[str, ServiceCall | None]:
+    """Apply the outcome of the attempt ``ran`` (the call as this worker claimed it); return
+    the call's state and the next call this worker claimed in the same transaction
+    (``run_next_here``), if any.
+
+    The usual outcomes (``ok``, ``business_error``) finish the row with one conditional
+    UPDATE that also proves the attempt is still this worker's, instead of reading the
+    row back first; the others read it under the instance lock.
+    """
+    attempt = ran.attempt
     with transaction.atomic():
         uow = UnitOfWork(actor="system:connector")
         uow.run_calls_here = run_next_here
-        instance = uow.lock(instance_id)
-        call = ServiceCall.objects.select_for_update().get(pk=call_id)
+        instance = _relock(uow, instance_id, ran)
         history = uow.history(instance)
-        if call.state != ServiceCallState.RUNNING or call.attempt != attempt:
-            history.add("event.ignored", node=call.node_id, token=call.token_id,
-                        data={"event": "service call outcome", "call": call.pk, "reason": f"call is {call.state}"})
+        if outcome.status in (OK, BUSINESS_ERROR):
+            call = ran
+            target = ServiceCallState.SUCCEEDED if outcome.status == OK else ServiceCallState.FAILED
+            tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
+            last_error = "" if outcome.status == OK else f"{outcome.message}\n{outcome.detail}".strip()[:8000]
+            ours = _finish_running(ran, target, outcome.result, uow.now, last_error)
+        else:
+            call = ServiceCall.objects.select_for_update().get(pk=ran.pk)
+            ours = _still_ours(call, ran)
+        if not ours:
+            state = ServiceCall.objects.filter(pk=ran.pk).values_list("state", flat=True).first()
+            history.add("event.ignored", node=ran.node_id, token=ran.token_id,
+                        data={"event": "service call outcome", "call": ran.pk, "reason": f"call is {state}"})
             uow.commit()
             return "ignored", None
         uow.calls[(instance.pk, call.wait_id)] = call
-        call.last_error = "" if outcome.status == OK else f"{outcome.message}\n{outcome.detail}".strip()[:8000]
         data = {"call": call.pk, "attempt": attempt, "status": outcome.status, "elapsed": round(outcome.elapsed, 4)}
         if outcome.status == OK:
             tt.advance(tt.SERVICE_CALL, call, ServiceCallState.SUCCEEDED, history=history, node=call.node_id,
                        token=call.token_id, data=data)
-            call.result, call.finished_at = outcome.result, uow.now
-            call.save(update_fields=["state", "result", "finished_at", "last_error"])
+            call.result, call.finished_at, call.last_error = outcome.result, uow.now, last_error
             uow.feed(instance, ev.ServiceCallSucceeded(wait_id=call.wait_id, result=outcome.result), hold_if_suspended=False)
         elif outcome.status == BUSINESS_ERROR:
             tt.advance(tt.SERVICE_CALL, call, ServiceCallState.FAILED, history=history, node=call.node_id,
                        token=call.token_id, data={**data, "error_code": outcome.error_code})
-            call.result, call.finished_at = outcome.result, uow.now
-            call.save(update_fields=["state", "result", "finished_at", "last_error"])
+            call.result, call.finished_at, call.last_error = outcome.result, uow.now, last_error
             uow.feed(instance, ev.ServiceCallFailed(wait_id=call.wait_id, error_code=outcome.error_code,
                                                     message=outcome.message, retryable=False), hold_if_suspended=False)
         elif outcome.status == RETRYABLE and (outcome.circuit_open or attempt < call.max_attempts):
+            call.last_error = f"{outcome.message}\n{outcome.detail}".strip()[:8000]
             if outcome.circuit_open:
                 # Turned away by an open circuit, the endpoint never saw it: not an attempt.
                 # It waits for the half-open moment (at least its last backoff), so an outage
@@ -254,6 +319,7 @@ def _apply(call_id: int, instance_id: int, attempt: int, outcome, *,
             call.save(update_fields=["state", "attempt", "next_attempt_at", "dispatched_at", "last_error"])
             uow.wakeups.add("service_call_execute_task", call.pk, countdown=delay)
         else:  # retries exhausted, or a configuration error no retry can fix
+            call.last_error = f"{outcome.message}\n{outcome.detail}".strip()[:8000]
             call.save(update_fields=["last_error"])
             history.add("service_call.exhausted", node=call.node_id, token=call.token_id,
                         data={**data, "message": outcome.message[:300]})

@@ -123,3 +123,34 @@ def test_a_call_cancelled_in_the_transaction_that_claimed_it_is_not_run(deploy, 
         assert uow.call_here is None
         uow.commit()
     assert ServiceCall.objects.get(node_id="c2").state == "cancelled"
+
+
+def test_an_instance_changed_since_the_claim_is_read_again_before_the_outcome_lands(deploy, handlers, sent, users):
+    """The worker keeps the instance as its claim committed it; an operator's suspend in
+    between must not be overwritten by that copy, nor the next call taken while suspended."""
+    from runtime.connectors import CallOutcome
+
+    deploy(three_calls())
+    instance = services.instance_start(process_key="chain", variables={"n": 1})
+    call, _ = workers._claim_attempt(ServiceCall.objects.get().pk)
+    services.instance_suspend(instance=instance.pk, user=users.root)
+    state, nxt = workers._apply(call, instance.pk, CallOutcome("ok", result={"doubled": 4}), run_next_here=True)
+    assert state == "succeeded" and nxt is None  # the outcome lands, the next call waits for resume
+    instance.refresh_from_db()
+    assert instance.status == "suspended" and instance.variables["r1"] == {"doubled": 4}
+    assert ServiceCall.objects.get(node_id="c2").state == "pending"
+    seqs = list(HistoryEvent.objects.filter(instance=instance).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_late_outcome_of_an_attempt_claimed_again_is_ignored(deploy, handlers, sent):
+    """Same state and attempt number, but a later claim (started_at): not this worker's attempt."""
+    from runtime.connectors import CallOutcome
+
+    deploy(three_calls())
+    instance = services.instance_start(process_key="chain", variables={"n": 1})
+    call, _ = workers._claim_attempt(ServiceCall.objects.get().pk)
+    ServiceCall.objects.filter(pk=call.pk).update(started_at=call.started_at + timedelta(seconds=5))
+    assert workers._apply(call, instance.pk, CallOutcome("ok", result=1), run_next_here=True) == ("ignored", None)
+    assert ServiceCall.objects.get(pk=call.pk).state == "running"
+    assert HistoryEvent.objects.filter(instance=instance, type="event.ignored", data__call=call.pk).exists()

@@ -8,10 +8,14 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -101,6 +105,124 @@ def _read_protocol(proc: subprocess.Popen, deadline: float, log: Path) -> dict:
         sel.unregister(proc.stdout)
 
 
+class _Forked:
+    """A child forked by a zygote, with the part of ``Popen``'s interface the protocol uses."""
+
+    returncode = None
+
+    def __init__(self, pid: int, fifo_dir: str):
+        self.pid, self.fifo_dir = pid, fifo_dir
+        self.stdin = open(os.path.join(fifo_dir, "in"), "w", buffering=1)
+        self.stdout = open(os.path.join(fifo_dir, "out"), "r")
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)  # the zygote ignores SIGCHLD, so an ended child is gone at once
+            return None
+        except ProcessLookupError:
+            self.returncode = -1
+            return -1
+
+    def wait(self, timeout: float | None = None):
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600)
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.005)
+        for f in (self.stdin, self.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.fifo_dir, ignore_errors=True)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Zygote:
+    """``python -m bench.child --zygote``: one interpreter per environment that has set Django
+    up and imported ``preload``, forking the children of that environment (milliseconds,
+    where each new interpreter costs one to five seconds on the shared machine)."""
+
+    def __init__(self, env: dict | None, preload: list[str], timeout: float = 120.0):
+        self.log = log_path("zygote")
+        with open(self.log, "w") as err:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bench.child", "--zygote", json.dumps(preload)],
+                                         cwd=REPO, env=child_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=err, text=True, bufsize=1)
+        _read_protocol(self.proc, time.monotonic() + timeout, self.log)
+
+    def spawn(self, target: str, params: dict, log: Path) -> _Forked:
+        fifo_dir = tempfile.mkdtemp(prefix="bench-child-")
+        for name in ("in", "out"):
+            os.mkfifo(os.path.join(fifo_dir, name))
+        request = {"target": target, "params": params, "stderr": str(log),
+                   "stdin": os.path.join(fifo_dir, "in"), "stdout": os.path.join(fifo_dir, "out")}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        pid = _read_protocol(self.proc, time.monotonic() + 30, self.log)["pid"]
+        return _Forked(pid, fifo_dir)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+#: Environments whose children come from a zygote (``zygotes()``), by their items.
+_ZYGOTE_ENVS: dict[tuple, list[str]] = {}
+_ZYGOTES: dict[tuple, Zygote | None] = {}
+
+
+def _env_key(env: dict | None) -> tuple:
+    return tuple(sorted((env or {}).items()))
+
+
+def fork_children_of(env: dict | None, preload: list[str]) -> None:
+    """Children with exactly ``env`` are forked from a zygote (inside ``zygotes()``)."""
+    _ZYGOTE_ENVS[_env_key(env)] = preload
+
+
+@contextmanager
+def zygotes():
+    """Zygotes started inside this block live until it ends."""
+    try:
+        yield
+    finally:
+        for zygote in _ZYGOTES.values():
+            if zygote:
+                zygote.close()
+        _ZYGOTES.clear()
+        _ZYGOTE_ENVS.clear()
+
+
+def _popen(target: str, params: dict, env: dict | None, log: Path):
+    key = _env_key(env)
+    if key in _ZYGOTE_ENVS:
+        if key not in _ZYGOTES:
+            try:
+                _ZYGOTES[key] = Zygote(env, _ZYGOTE_ENVS[key])
+            except ChildError:  # e.g. threads after the imports: spawn interpreters instead
+                _ZYGOTES[key] = None
+        if _ZYGOTES[key]:
+            return _ZYGOTES[key].spawn(target, params, log)
+    with open(log, "w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bench.child", target, json.dumps(params)],
+            cwd=REPO, env=child_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=err, text=True, bufsize=1,
+        )
+
+
 class _Children:
     """Child processes of one measurement: spawned, prepared (READY), then driven with GO."""
 
@@ -114,12 +236,7 @@ class _Children:
     def __enter__(self) -> "_Children":
         try:
             for (params, env), log in zip(self.variants, self.logs):
-                with open(log, "w") as err:
-                    self.procs.append(subprocess.Popen(
-                        [sys.executable, "-m", "bench.child", self.target, json.dumps(params)],
-                        cwd=REPO, env=child_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                        stderr=err, text=True, bufsize=1,
-                    ))
+                self.procs.append(_popen(self.target, params, env, log))
             for i in range(len(self.procs)):
                 self.read(i)
         except BaseException:

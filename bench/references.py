@@ -12,11 +12,10 @@ import subprocess
 import sys
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench import celery_ref, flowyard_side, history, pg
-from bench.measure import REPO, Measurement, child_env, median, percentile, run_processes
+from bench.measure import REPO, Measurement, child_env, fork_children_of, median, percentile, run_processes
 from bench.workers import celery_workers, redis_available, redis_url
 
 #: BENCH_NAMESPACE suffixes every database name, so two bench runs on one server never share one.
@@ -32,6 +31,9 @@ def history_db(count: int) -> str:
     return f"flowyard_bench_h{count}{_NS}"
 
 FLOWYARD_REDIS_DB = int(os.environ.get("BENCH_FLOWYARD_REDIS_DB", "12"))
+#: What Flowyard's zygote imports before forking the children (see ``bench.measure.Zygote``).
+FLOWYARD_PRELOAD = ["bench.flowyard_side", "runtime.services", "runtime.models", "designer.services",
+                    "django.test", "django.test.utils"]
 #: Flow nodes one instance passes through (start and end included): the "steps" per instance.
 STEPS = {"straight10": 12, "fork_join": 13, "service10": 12, "service10_http": 12}
 
@@ -144,12 +146,6 @@ class References:
         if self.pg_problem:
             self.flowyard_problem = self.pg_problem
             return
-        probe = self._flowyard_command("probe")
-        self.notes["flowyard_probe"] = probe
-        if not probe.get("available"):
-            missing = ", ".join(probe.get("missing", [])) or probe.get("error", "")
-            self.flowyard_problem = f"not available yet: {missing}"[:400]
-            return
         self.migrations = stamp = migrations_hash()
         if pg.database_comment(FLOWYARD_TEMPLATE_DB) != stamp:
             template_env = {**self.flowyard_env, "DATABASE_URL": pg.ensure_database(FLOWYARD_TEMPLATE_DB, recreate=True)}
@@ -160,18 +156,15 @@ class References:
                 return
             pg.set_database_comment(FLOWYARD_TEMPLATE_DB, stamp)
         pg.clone_database(FLOWYARD_DB, FLOWYARD_TEMPLATE_DB)
-        self.notes["flowyard_deploy"] = self._flowyard_command("deploy", *STEPS)
-        self.flowyard_problem = self.notes["flowyard_deploy"].get("error", "")
-
-    @contextmanager
-    def on_flowyard_database(self, url: str):
-        """Flowyard's measurements inside the block run on database ``url``."""
-        saved = self.flowyard_url, self.flowyard_env
-        self.flowyard_url, self.flowyard_env = url, {**saved[1], "DATABASE_URL": url}
-        try:
-            yield url
-        finally:
-            self.flowyard_url, self.flowyard_env = saved
+        fork_children_of(self.flowyard_env, FLOWYARD_PRELOAD)
+        probe, deployed = self._flowyard_commands(["probe"], ["deploy", *STEPS])
+        self.notes["flowyard_probe"] = probe
+        if not probe.get("available"):
+            missing = ", ".join(probe.get("missing", [])) or probe.get("error", "")
+            self.flowyard_problem = f"not available yet: {missing}"[:400]
+            return
+        self.notes["flowyard_deploy"] = deployed
+        self.flowyard_problem = deployed.get("error", "")
 
     def history_databases(self, count: int) -> tuple[str, str]:
         """(empty, filled) database URLs for history_growth.
@@ -200,13 +193,14 @@ class References:
         self.notes["history_generated"] = info
         return empty, url
 
-    def _flowyard_command(self, *args) -> dict:
-        out = subprocess.run([sys.executable, "-m", "bench.flowyard_side", *args], cwd=REPO,
-                             env=child_env(self.flowyard_env), capture_output=True, text=True, timeout=120)
-        lines = [line for line in out.stdout.splitlines() if line.startswith("@@BENCH ")]
-        if not lines:
-            return {"available": False, "error": (out.stderr.strip() or "no answer")[-300:]}
-        return json.loads(lines[-1][len("@@BENCH "):])
+    def _flowyard_commands(self, *commands: list[str]) -> list[dict]:
+        """Answers of ``bench.flowyard_side``'s probe and deploy, in one child of Flowyard's zygote."""
+        try:
+            out = run_processes("bench.references:FlowyardCommands", {"commands": list(commands)}, processes=1,
+                                n_per_process=1, env=self.flowyard_env, timeout=300)
+            return out["children"][0]["answers"]
+        except Exception as exc:
+            return [{"available": False, "error": f"{type(exc).__name__}: {exc}"[-300:]}] * len(commands)
 
     def require_flowyard(self) -> None:
         if self.flowyard_problem:
@@ -306,3 +300,26 @@ class References:
         self.record(key, system, scenario, variant, "inst/s", out["rate"], instances=out["total"],
                     seconds=round(out["elapsed"], 3), children=out["children"])
         return out
+
+
+class FlowyardCommands:
+    """Child runner: ``bench.flowyard_side``'s probe and deploy commands in one interpreter."""
+
+    def __init__(self, commands: list[list[str]]):
+        self.commands = commands
+
+    def prepare(self) -> None:
+        pass
+
+    def run(self, n: int) -> dict:
+        from bench import flowyard_side
+
+        answers = []
+        for command, *args in self.commands:
+            try:
+                flowyard_side._setup()
+                answers.append(flowyard_side.probe() if command == "probe" else
+                               {p: flowyard_side.deploy(p) for p in args})
+            except Exception as exc:
+                answers.append({"available": False, "error": f"{type(exc).__name__}: {exc}"})
+        return {"answers": answers}

@@ -11,33 +11,45 @@ import time
 
 from bench import flowyard_side, history, human, pg
 from bench.httpservice import direct_call_seconds, direct_handler_seconds, echo_service
-from bench.measure import median, percentile, run_alternating, run_processes
+from bench.measure import median, percentile, run_alternating, run_processes, zygotes
 from bench.references import FULL, QUICK, STEPS, References, Sizes  # noqa: F401 (re-exported)
-from bench.workers import celery_workers, purge
+from bench.workers import celery_workers, keep_workers, purge, stop_workers
 
 #: Threads for the "1 process, several threads" start figure: enough to keep one core busy
 #: while other threads wait for PostgreSQL's durable commits.
 START_THREADS = 4
-SCENARIOS = ["pg_limit", "celery", "straight10", "fork_join", "service10", "workers", "history_growth", "human"]
+#: In this order; the scenarios with Celery workers come last and in a row, so they share the pools.
+SCENARIOS = ["pg_limit", "straight10", "fork_join", "history_growth", "celery", "service10", "workers", "human"]
+#: The worker apps each scenario starts (``bench.workers.keep_workers`` keeps them for the next one).
+WORKER_APPS = {"celery": {"bench.celery_ref"}, "service10": {"config"}, "workers": {"config", "bench.celery_ref"},
+               "human": {"config"}}
 FLOWYARD = "Flowyard"
 FLOWYARD_SCENARIOS = {"straight10", "fork_join", "service10", "workers", "history_growth", "human"}
 
 
 class Bench(References):
     def run(self, scenarios: list[str]) -> None:
+        with zygotes(), keep_workers():  # start-ups cost seconds: see bench.measure.Zygote
+            self._run(scenarios)
+
+    def _run(self, scenarios: list[str]) -> None:
+        timings = self.notes.setdefault("scenario_seconds", {})
         if self.wants("flowyard") and set(scenarios) & FLOWYARD_SCENARIOS:
             self.log("preparing Flowyard (database flowyard_bench)")
+            began = time.monotonic()
             self.prepare_flowyard()
+            timings["prepare"] = round(time.monotonic() - began, 1)
             if self.flowyard_problem:
                 self.log(f"  Flowyard: {self.flowyard_problem}")
-        timings = self.notes.setdefault("scenario_seconds", {})
-        for name in SCENARIOS:
-            if name in scenarios:
-                self.log(f"scenario {name}")
-                began = time.monotonic()
-                getattr(self, f"scenario_{name}")()
-                timings[name] = round(time.monotonic() - began, 1)
-                self.log(f"  ({timings[name]:.1f}s)")
+        chosen = [name for name in SCENARIOS if name in scenarios]
+        for name, following in zip(chosen, chosen[1:] + [""]):
+            self.log(f"scenario {name}")
+            began = time.monotonic()
+            getattr(self, f"scenario_{name}")()
+            # consecutive scenarios share worker pools (WORKER_APPS); idle ones stay out of the rest
+            stop_workers(keep_apps=WORKER_APPS.get(following, set()))
+            timings[name] = round(time.monotonic() - began, 1)
+            self.log(f"  ({timings[name]:.1f}s)")
 
     # --- scenarios ---------------------------------------------------------------------
     def scenario_pg_limit(self) -> None:

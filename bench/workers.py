@@ -45,7 +45,8 @@ def _ping(broker: str, hostnames: list[str], timeout: float) -> set[str]:
 
     app = Celery("bench-ping", broker=broker, set_as_current=False)
     try:
-        replies = app.control.ping(destination=hostnames, timeout=timeout) or []
+        # limit: return as soon as every worker asked has answered, not after the whole timeout
+        replies = app.control.ping(destination=hostnames, timeout=timeout, limit=len(hostnames)) or []
     finally:
         app.close()
     return {name for reply in replies for name in reply}
@@ -62,40 +63,87 @@ def purge(broker: str) -> int:
         app.close()
 
 
+class _Worker:
+    def __init__(self, app: str, index: int, env: dict | None, concurrency: int, tag: str):
+        self.hostname = f"bench{index}-{tag}@localhost"
+        self.log = log_path(f"worker-{app.replace('.', '_')}-{index}")
+        with open(self.log, "w") as err:
+            self.proc = subprocess.Popen(
+                [_celery_exe(), "-A", app, "worker", "--pool", POOL, "--concurrency", str(concurrency),
+                 "--loglevel", "WARNING", "--hostname", self.hostname, "--without-gossip", "--without-mingle"],
+                cwd=REPO, env=child_env(env), stdout=err, stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+#: Worker pools kept between ``celery_workers`` blocks inside ``keep_workers()``, by
+#: (app, broker, env, concurrency): starting a Django worker costs seconds under load.
+_POOLS: dict[tuple, list[_Worker]] = {}
+_KEEP = False
+
+
+def _stop(workers: list[_Worker]) -> None:
+    """Cold shutdown (SIGQUIT): measuring is over, and a warm one waits a broker poll or more."""
+    for w in workers:
+        if w.alive():
+            w.proc.send_signal(signal.SIGQUIT)
+    for w in workers:
+        try:
+            w.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.proc.kill()
+            w.proc.wait()
+
+
+def stop_workers(keep_apps: set[str] = frozenset()) -> None:
+    """Stop every kept pool whose app is not in ``keep_apps``."""
+    for key in [k for k in _POOLS if k[0] not in keep_apps]:
+        _stop(_POOLS.pop(key))
+
+
+@contextmanager
+def keep_workers():
+    """Inside this block, worker pools outlive their ``celery_workers`` block (see ``stop_workers``)."""
+    global _KEEP
+    _KEEP = True
+    try:
+        yield
+    finally:
+        _KEEP = False
+        stop_workers()
+
+
 @contextmanager
 def celery_workers(app: str, *, count: int, broker: str, env: dict | None = None,
                    concurrency: int = CONCURRENCY, ready_timeout: float = 60.0):
-    """Run ``count`` worker processes of ``app``; yield their hostnames once all answer a ping."""
-    tag = uuid.uuid4().hex[:6]
-    hostnames = [f"bench{i}-{tag}@localhost" for i in range(count)]
-    procs: list[tuple[subprocess.Popen, Path]] = []
+    """Run ``count`` worker processes of ``app``; yield their hostnames once all answer a ping.
+
+    Inside ``keep_workers()`` a pool of the same app, broker and env left by an earlier block
+    is reused (grown or shrunk to ``count``) and left running afterwards.
+    """
+    key = (app, broker, tuple(sorted((env or {}).items())), concurrency)
+    pool = [w for w in _POOLS.pop(key, []) if w.alive()]
     try:
-        for i, hostname in enumerate(hostnames):
-            log = log_path(f"worker-{app.replace('.', '_')}-{i}")
-            with open(log, "w") as err:
-                procs.append((subprocess.Popen(
-                    [_celery_exe(), "-A", app, "worker", "--pool", POOL, "--concurrency", str(concurrency),
-                     "--loglevel", "WARNING", "--hostname", hostname, "--without-gossip", "--without-mingle"],
-                    cwd=REPO, env=child_env(env), stdout=err, stderr=subprocess.STDOUT), log))
+        _stop(pool[count:])
+        del pool[count:]
+        tag = uuid.uuid4().hex[:6]
+        pool += [_Worker(app, i, env, concurrency, tag) for i in range(len(pool), count)]
+        hostnames = [w.hostname for w in pool]
         deadline = time.monotonic() + ready_timeout
         answered: set[str] = set()
         while answered != set(hostnames):
-            for proc, log in procs:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"celery worker exited (rc={proc.returncode}): {log_tail(log)}")
+            for w in pool:
+                if not w.alive():
+                    raise RuntimeError(f"celery worker exited (rc={w.proc.returncode}): {log_tail(w.log)}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"celery workers did not answer within {ready_timeout:.0f}s")
-            answered |= _ping(broker, hostnames, timeout=0.5)
+            answered |= _ping(broker, [h for h in hostnames if h not in answered], timeout=0.5)
         yield hostnames
-    finally:
-        for proc, _ in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)  # warm shutdown
-        for proc, _ in procs:  # measuring is over: cold shutdown when a warm one takes long
-            for wait, sig in ((3, signal.SIGQUIT), (10, signal.SIGKILL)):
-                try:
-                    proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    proc.send_signal(sig)
-            proc.wait()
+    except BaseException:
+        _stop(pool)
+        raise
+    if _KEEP:
+        _POOLS[key] = pool
+    else:
+        _stop(pool)

@@ -30,6 +30,7 @@ PGLIMIT_DB = f"bench_pglimit{_NS}"
 def history_db(count: int) -> str:
     return f"flowyard_bench_h{count}{_NS}"
 
+
 FLOWYARD_REDIS_DB = int(os.environ.get("BENCH_FLOWYARD_REDIS_DB", "12"))
 #: What Flowyard's zygote imports before forking the children (see ``bench.measure.Zygote``).
 FLOWYARD_PRELOAD = ["bench.flowyard_side", "runtime.services", "runtime.models", "designer.services",
@@ -68,7 +69,7 @@ QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_ins
               worker_counts=(1, 2), wait_timeout=20, http_throughput=False, reference_processes=(1,))
 FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
              celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
-             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=400)
+             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=800)
 
 
 def migrations_hash() -> str:
@@ -78,6 +79,17 @@ def migrations_hash() -> str:
     digest = hashlib.sha256()
     for path in sorted(REPO.glob("*/migrations/*.py")):
         digest.update(str(path.relative_to(REPO)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def viewflow_stamp() -> str:
+    """A hash of Django's and viewflow's versions and the viewflow project's files."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{version('django')} {version('django-viewflow')}".encode())
+    for path in sorted((REPO / "bench" / "viewflow_project").glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
 
@@ -287,10 +299,11 @@ class References:
 
         url = pg.ensure_database(VIEWFLOW_DB)
         env = {"DJANGO_SETTINGS_MODULE": "bench.viewflow_project.settings", "BENCH_VIEWFLOW_DATABASE_URL": url}
-        if "viewflow_migrated" not in self.notes:
+        stamp = viewflow_stamp()  # the database is kept: migrate only when viewflow or its project changed
+        if pg.database_comment(VIEWFLOW_DB) != stamp:
             subprocess.run([sys.executable, "-m", "django", "migrate", "--noinput", "-v0"], cwd=REPO,
                            env=child_env(env), check=True, capture_output=True, timeout=300)
-            self.notes["viewflow_migrated"] = True
+            pg.set_database_comment(VIEWFLOW_DB, stamp)
         self._rate(key, f"django-viewflow {version('django-viewflow')}", "straight10",
                    f"10 function nodes, {procs} process(es)", "bench.viewflow_project.runner:Straight10Runner",
                    {}, procs, self.sizes.per_process, env=env)

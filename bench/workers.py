@@ -83,11 +83,20 @@ _POOLS: dict[tuple, list[_Worker]] = {}
 _KEEP = False
 
 
-def _stop(workers: list[_Worker]) -> None:
-    """Cold shutdown (SIGQUIT): measuring is over, and a warm one waits a broker poll or more."""
+_DYING: list[_Worker] = []
+
+
+def _stop(workers: list[_Worker], wait: bool = True) -> None:
+    """Cold shutdown (SIGQUIT): measuring is over, and a warm one waits a broker poll or more.
+    Without ``wait`` they are reaped by the next ``_stop`` that waits."""
     for w in workers:
         if w.alive():
             w.proc.send_signal(signal.SIGQUIT)
+    if not wait:
+        _DYING.extend(workers)
+        return
+    workers = workers + _DYING
+    _DYING.clear()
     for w in workers:
         try:
             w.proc.wait(timeout=10)
@@ -100,6 +109,7 @@ def stop_workers(keep_apps: set[str] = frozenset()) -> None:
     """Stop every kept pool whose app is not in ``keep_apps``."""
     for key in [k for k in _POOLS if k[0] not in keep_apps]:
         _stop(_POOLS.pop(key))
+    _stop([])  # reap the surplus workers stopped without waiting
 
 
 @contextmanager
@@ -125,7 +135,7 @@ def celery_workers(app: str, *, count: int, broker: str, env: dict | None = None
     key = (app, broker, tuple(sorted((env or {}).items())), concurrency)
     pool = [w for w in _POOLS.pop(key, []) if w.alive()]
     try:
-        _stop(pool[count:])
+        _stop(pool[count:], wait=False)  # a surplus worker leaves while the rest are pinged
         del pool[count:]
         tag = uuid.uuid4().hex[:6]
         pool += [_Worker(app, i, env, concurrency, tag) for i in range(len(pool), count)]

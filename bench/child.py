@@ -86,14 +86,25 @@ def zygote(preload: list[str]) -> int:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
                 stdin = os.open(request["stdin"], os.O_RDONLY)  # same order as the parent: no deadlock
-                stdout = os.open(request["stdout"], os.O_WRONLY)
-                stderr = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                stdout = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                stderr = (os.dup(stdout) if request["stderr"] == request["stdout"] else
+                          os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
                 for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
                     os.dup2(fd, target)
                     os.close(fd)
                 sys.stdin, sys.stdout = open(0, "r"), open(1, "w")
                 sys.stderr = open(2, "w", buffering=1)
-                code = main([request["target"], json.dumps(request["params"])])
+                if "module" in request:  # a command, as ``python -m module args...`` would run it
+                    import runpy
+
+                    sys.argv = [request["module"], *request["args"]]
+                    try:
+                        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+                        code = 0
+                    except SystemExit as exc:
+                        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                else:
+                    code = main([request["target"], json.dumps(request["params"])])
             except BaseException:
                 traceback.print_exc()
                 code = 1

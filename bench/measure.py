@@ -105,15 +105,13 @@ def _read_protocol(proc: subprocess.Popen, deadline: float, log: Path) -> dict:
         sel.unregister(proc.stdout)
 
 
-class _Forked:
-    """A child forked by a zygote, with the part of ``Popen``'s interface the protocol uses."""
+class _ForkedProcess:
+    """A process forked by a zygote, with the part of ``Popen``'s interface the bench uses."""
 
     returncode = None
 
-    def __init__(self, pid: int, fifo_dir: str):
-        self.pid, self.fifo_dir = pid, fifo_dir
-        self.stdin = open(os.path.join(fifo_dir, "in"), "w", buffering=1)
-        self.stdout = open(os.path.join(fifo_dir, "out"), "r")
+    def __init__(self, pid: int):
+        self.pid = pid
 
     def poll(self):
         try:
@@ -129,6 +127,29 @@ class _Forked:
             if time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
             time.sleep(0.005)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class _Forked(_ForkedProcess):
+    """A forked measured child, talking the protocol over two FIFOs."""
+
+    def __init__(self, pid: int, fifo_dir: str):
+        super().__init__(pid)
+        self.fifo_dir = fifo_dir
+        self.stdin = open(os.path.join(fifo_dir, "in"), "w", buffering=1)
+        self.stdout = open(os.path.join(fifo_dir, "out"), "r")
+
+    def wait(self, timeout: float | None = None):
+        super().wait(timeout)
         for f in (self.stdin, self.stdout):
             try:
                 f.close()
@@ -136,12 +157,6 @@ class _Forked:
                 pass
         shutil.rmtree(self.fifo_dir, ignore_errors=True)
         return self.returncode
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 class Zygote:
@@ -161,12 +176,19 @@ class Zygote:
         fifo_dir = tempfile.mkdtemp(prefix="bench-child-")
         for name in ("in", "out"):
             os.mkfifo(os.path.join(fifo_dir, name))
-        request = {"target": target, "params": params, "stderr": str(log),
-                   "stdin": os.path.join(fifo_dir, "in"), "stdout": os.path.join(fifo_dir, "out")}
+        pid = self._fork({"target": target, "params": params, "stderr": str(log),
+                          "stdin": os.path.join(fifo_dir, "in"), "stdout": os.path.join(fifo_dir, "out")})
+        return _Forked(pid, fifo_dir)
+
+    def command(self, module: str, args: list[str], log: Path) -> _ForkedProcess:
+        """``python -m module args...`` forked (e.g. a Celery worker), output to ``log``."""
+        return _ForkedProcess(self._fork({"module": module, "args": args, "stdin": os.devnull,
+                                          "stdout": str(log), "stderr": str(log)}))
+
+    def _fork(self, request: dict) -> int:
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
-        pid = _read_protocol(self.proc, time.monotonic() + 30, self.log)["pid"]
-        return _Forked(pid, fifo_dir)
+        return _read_protocol(self.proc, time.monotonic() + 30, self.log)["pid"]
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -205,16 +227,29 @@ def zygotes():
         _ZYGOTE_ENVS.clear()
 
 
-def _popen(target: str, params: dict, env: dict | None, log: Path):
+def _zygote(env: dict | None) -> Zygote | None:
+    """The zygote for ``env`` (started on first use), or None when it has none."""
     key = _env_key(env)
-    if key in _ZYGOTE_ENVS:
-        if key not in _ZYGOTES:
-            try:
-                _ZYGOTES[key] = Zygote(env, _ZYGOTE_ENVS[key])
-            except ChildError:  # e.g. threads after the imports: spawn interpreters instead
-                _ZYGOTES[key] = None
-        if _ZYGOTES[key]:
-            return _ZYGOTES[key].spawn(target, params, log)
+    if key not in _ZYGOTE_ENVS:
+        return None
+    if key not in _ZYGOTES:
+        try:
+            _ZYGOTES[key] = Zygote(env, _ZYGOTE_ENVS[key])
+        except ChildError:  # e.g. threads after the imports: spawn interpreters instead
+            _ZYGOTES[key] = None
+    return _ZYGOTES[key]
+
+
+def forked_command(env: dict | None, module: str, args: list[str], log: Path):
+    """``python -m module args...`` forked from ``env``'s zygote; None when there is none."""
+    zygote = _zygote(env)
+    return zygote.command(module, args, log) if zygote else None
+
+
+def _popen(target: str, params: dict, env: dict | None, log: Path):
+    zygote = _zygote(env)
+    if zygote:
+        return zygote.spawn(target, params, log)
     with open(log, "w") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "bench.child", target, json.dumps(params)],

@@ -14,7 +14,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.measure import REPO, child_env, log_path, log_tail
+from bench.measure import REPO, child_env, forked_command, log_path, log_tail
 
 #: Same Redis server as Flowyard; each system its own database number so queues never mix.
 REDIS_SERVER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
@@ -67,11 +67,14 @@ class _Worker:
     def __init__(self, app: str, index: int, env: dict | None, concurrency: int, tag: str):
         self.hostname = f"bench{index}-{tag}@localhost"
         self.log = log_path(f"worker-{app.replace('.', '_')}-{index}")
-        with open(self.log, "w") as err:
-            self.proc = subprocess.Popen(
-                [_celery_exe(), "-A", app, "worker", "--pool", POOL, "--concurrency", str(concurrency),
-                 "--loglevel", "WARNING", "--hostname", self.hostname, "--without-gossip", "--without-mingle"],
-                cwd=REPO, env=child_env(env), stdout=err, stderr=subprocess.STDOUT)
+        args = ["-A", app, "worker", "--pool", POOL, "--concurrency", str(concurrency),
+                "--loglevel", "WARNING", "--hostname", self.hostname, "--without-gossip", "--without-mingle"]
+        # forked from the zygote of its environment when there is one (Django already set up)
+        self.proc = forked_command(env, "celery", args, self.log)
+        if self.proc is None:
+            with open(self.log, "w") as err:
+                self.proc = subprocess.Popen([_celery_exe(), *args], cwd=REPO, env=child_env(env), stdout=err,
+                                             stderr=subprocess.STDOUT)
 
     def alive(self) -> bool:
         return self.proc.poll() is None

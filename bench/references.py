@@ -69,7 +69,7 @@ QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_ins
               worker_counts=(1, 2), wait_timeout=20, http_throughput=False, reference_processes=(1,))
 FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
              celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
-             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=800)
+             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=500)
 
 
 def migrations_hash() -> str:
@@ -191,7 +191,8 @@ class References:
         url = pg.db_url(name)
         info: dict = {"database": name}
         if pg.database_comment(name) == want and history.generated_count(url) == count:
-            info.update(reused=True, deleted=history.reset(url))
+            began = time.monotonic()
+            info.update(reused=True, deleted=history.reset(url), reset_seconds=round(time.monotonic() - began, 1))
             self.log(f"  {name}: {count:,} generated instances kept from an earlier run")
         else:
             pg.clone_database(name, FLOWYARD_TEMPLATE_DB)

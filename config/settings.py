@@ -148,10 +148,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 if REDIS_URL:
     # runtime.channel_layer batches the engine's pushes. socket_timeout: channels-redis waits
     # for messages in 5 s BZPOPMINs, and redis-py 8 gives up reading after 5 s by default,
-    # which closed every socket idle for 5 s with 1011.
+    # which closed every socket idle for 5 s with 1011. Connecting keeps a short timeout.
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "runtime.channel_layer.PushingRedisChannelLayer",
-                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]}}
+                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}]}}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -206,7 +206,7 @@ class RowWriter:
             self._flush_tasks()
         if self.calls:
             here = self.uow.take_call_here(self.instance, self.calls)
-            ServiceCall.objects.bulk_create(self.calls)
+            self.uow.insert_calls(self.calls)
             for call in self.calls:
                 tt.created(tt.SERVICE_CALL, ServiceCallState.PENDING, history=self.history,
                            node=call.node_id, token=call.token_id, data={"call": call.pk, "connector": call.request["connector"]})

@@ -36,6 +36,30 @@ def test_urls_mean_postgres_redis_and_separate_workers():
     assert layer.endswith("RedisChannelLayer")
 
 
+POOL_PROBE = (
+    "import sys; sys.argv[0] = {argv0!r}; sys.argv[1:] = {args!r};"
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+    "from django.conf import settings as s; d = s.DATABASES['default'];"
+    "print(d['OPTIONS'].get('pool', {{}}).get('max_size'), d['CONN_MAX_AGE'])"
+)
+
+
+def test_in_service_mode_the_web_server_pools_connections_and_workers_keep_theirs():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DB_POOL_MAX", "DB_CONN_MAX_AGE"}}
+    env.update(DATABASE_URL="postgres://u@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0", SECRET_KEY="s",
+               PYTHONPATH=str(ROOT))
+
+    def probe(argv0, *args):
+        out = subprocess.run([sys.executable, "-c", POOL_PROBE.format(argv0=argv0, args=list(args))], env=env,
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert probe("/venv/bin/daphne", "config.asgi:application") == ["8", "0"]
+    assert probe("/venv/bin/celery", "-A", "config", "worker") == ["None", "300"]
+    assert probe("manage.py", "migrate") == ["None", "0"]
+
+
 def test_service_mode_refuses_to_start_without_secret_key():
     out = _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0")
     assert out.returncode != 0

@@ -154,3 +154,21 @@ def test_a_late_outcome_of_an_attempt_claimed_again_is_ignored(deploy, handlers,
     assert workers._apply(call, instance.pk, CallOutcome("ok", result=1), run_next_here=True) == ("ignored", None)
     assert ServiceCall.objects.get(pk=call.pk).state == "running"
     assert HistoryEvent.objects.filter(instance=instance, type="event.ignored", data__call=call.pk).exists()
+
+
+def test_a_chain_locks_its_instance_without_reading_it_again(deploy, handlers, sent, monkeypatch,
+                                                             django_capture_on_commit_callbacks):
+    """Each apply reuses the instance as the claim or the previous apply committed it (a
+    version check under the lock), so no apply of an undisturbed chain reads the row in full."""
+    from runtime.store import UnitOfWork
+
+    deploy(three_calls())
+    with django_capture_on_commit_callbacks(execute=True):
+        instance = services.instance_start(process_key="chain", variables={"n": 1})
+    full_reads = []
+    real_lock = UnitOfWork.lock
+    monkeypatch.setattr(UnitOfWork, "lock", lambda self, pk: full_reads.append(pk) or real_lock(self, pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workers.service_call_execute(call_id=ServiceCall.objects.get().pk) == "succeeded"
+    instance.refresh_from_db()
+    assert instance.status == "completed" and full_reads == []

@@ -12,7 +12,7 @@ every ``STEP_MS``), the business key is ``MARK``.
 Speed: foreign-key checks are off while loading (``session_replication_role = replica``:
 the rows are generated consistent, and the checks would be one deferred trigger per row),
 commits do not wait for the WAL flush, the batches are large, and the secondary indexes are
-built after loading. A million instances with 35 history events each still take about six
+built after loading. A million instances with 35 history events each still take four to six
 minutes on the shared 2-core machine (the old per-batch INSERT ... SELECT with FK triggers
 took nine), so the database is generated once and kept:
 its comment is a stamp (migrations hash, generator version, instance count), and a run

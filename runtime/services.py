@@ -9,7 +9,7 @@ continuations, thrown messages) live in runtime/workers.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -96,12 +96,19 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
             trust_cache = False
 
 
+#: Asked before a start runs outside a transaction; any True keeps it in one. For apps whose
+#: ``post_save`` receivers write rows for a new instance, which must commit with it
+#: (webhooks registers "is any webhook active?").
+START_NEEDS_TRANSACTION: list[Callable[[], bool]] = []
+
+
 def _start(process_key, version, variables, business_key, user, *, trust_cache: bool) -> ProcessInstance:
     """One start. On PostgreSQL with no transaction open yet, the run begins outside one: a
     process that runs straight to its end is then one INSERT of the instance with its
     history, committing by itself (one round trip); any other opens the transaction at its
     first write and goes on from there (``UnitOfWork.outside_transaction``)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if (connection.vendor != "postgresql" or connection.in_atomic_block
+            or any(needs() for needs in START_NEEDS_TRANSACTION)):
         with transaction.atomic():  # the version lookup too: a start is one transaction, not two
             uow, instance = _prepare_start(process_key, version, variables, business_key, user, trust_cache)
             uow.feed(instance, ev.Start(variables=variables))

@@ -102,6 +102,10 @@ def _active_webhooks() -> list[Webhook]:
     return hooks
 
 
+def any_active_webhooks() -> bool:
+    return bool(_active_webhooks())
+
+
 def instance_event(*, instance, event: str) -> list[WebhookDelivery]:
     """Queue ``event`` for every active webhook that wants it; sent after the caller's
     transaction commits (nothing is sent for a change that rolls back)."""

@@ -17,6 +17,7 @@ import json
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models.signals import post_save, pre_save
 
 from designer.models import ProcessVersion
 from runtime.models import HistoryEvent, ProcessInstance
@@ -82,6 +83,7 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
             raise StaleVersion
         instance.save(force_insert=True)
         return False
+    pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=None)
     params = _params(instance)
     if guard is not None:
         params += [guard.process_key, guard.version_id]
@@ -96,4 +98,7 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
     instance.pk = found[0]
     instance._state.adding = False
     instance._state.db = connection.alias
+    # as Model.save would: receivers (webhooks) see the new instance with its final status
+    post_save.send(sender=ProcessInstance, instance=instance, created=True, update_fields=None, raw=False,
+                   using=connection.alias)
     return bool(rows)

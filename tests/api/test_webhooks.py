@@ -161,3 +161,52 @@ def test_nothing_is_queued_without_webhooks_or_for_rolled_back_changes(users, st
             assert WebhookDelivery.objects.count() == 1
             raise RuntimeError("roll back")
     assert not WebhookDelivery.objects.exists() and not Incident.objects.exists()
+
+
+def _straight():
+    from runtime.engine.testing.builder import GraphBuilder
+    from tests.runtime.conftest import deploy_graph
+
+    b = GraphBuilder("straight_hooked")
+    b.start("s")
+    b.script("t", x="1")
+    b.end("e").chain("s", "t", "e")
+    deploy_graph(b)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_start_that_completes_at_once_queues_its_completed_event_in_its_transaction(users, client_for):
+    """A straight-through start writes its instance in one statement, outside the ORM's
+    save(): its receivers still run, and with a webhook active the start keeps a
+    transaction so the delivery row commits with the instance."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+
+    from runtime import services
+    from webhooks.models import WebhookDelivery
+
+    @contextmanager
+    def statements():
+        seen = []
+
+        def record(execute, sql, params, many, context):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            yield seen
+
+    _straight()
+    with statements() as quiet:
+        services.instance_start(process_key="straight_hooked")
+    subscribe(client_for(users.root), "http://127.0.0.1:9/hook", events=["instance.completed"])
+    with statements() as hooked:
+        instance = services.instance_start(process_key="straight_hooked")
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.instance_id, delivery.event) == (instance.pk, "instance.completed")
+    assert delivery.payload["instance"]["status"] == "completed"
+    if connection.vendor == "postgresql":  # no webhook: no transaction, the start is one INSERT statement
+        assert [sql.split()[0] for sql in quiet if "webhooks_webhook" not in sql] == ["SELECT", "SELECT", "WITH"]
+        assert any('INSERT INTO "webhooks_webhookdelivery"' in sql for sql in hooked)
+        assert connection.in_atomic_block is False

@@ -112,6 +112,20 @@ def _status(instance) -> str:
     return str(instance.status)
 
 
+def _flush_stats() -> None:
+    """Make this backend's statistics visible now (PostgreSQL 15+); older servers flush
+    them at most once a second, so wait that long."""
+    from django.db import connection
+
+    if connection.pg_version >= 150000:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+        with connection.cursor() as cursor:  # the flush happens when the backend next goes idle
+            cursor.execute("SELECT 1")
+    else:
+        time.sleep(1.2)
+
+
 class StartRunner:
     """``n`` calls of ``instance_start`` from this process, from ``threads`` threads.
 
@@ -147,8 +161,8 @@ class StartRunner:
             self.queries = len(queries) / self.count_instances
         if self.threads > 1:
             self._start_threads()
-        if self.settle:  # PostgreSQL flushes a backend's stats at most once a second
-            time.sleep(1.2)  # so the parent's pg_stat_database baseline includes our warm-up
+        if self.settle:  # the parent's pg_stat_database baseline must include our warm-up
+            _flush_stats()
 
     def _check(self, instance) -> None:
         if self.expect_done and _status(instance) != DONE:

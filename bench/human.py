@@ -26,19 +26,8 @@ from bench.measure import REPO, child_env, log_path, log_tail
 
 PROCESS = "human_loop"
 USER = "bench"
-#: Samples per mode: issue 9 asks for p50/p99 over 500; quick mode stays a smoke run.
-FULL_SAMPLES, QUICK_SAMPLES = 500, 30
 WARMUP = 10
 OPEN = ("open", "claimed")
-
-
-def samples_for(sizes, full, quick) -> int:
-    """500 in full mode, 30 in quick mode, the ``--n`` override otherwise (smoke tests)."""
-    if sizes == full:
-        return FULL_SAMPLES
-    if sizes == quick:
-        return QUICK_SAMPLES
-    return max(3, sizes.latency_samples)
 
 
 def _free_port() -> int:

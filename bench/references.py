@@ -62,6 +62,8 @@ class Sizes:
     #: rounds of this many starts each (one prepared child per database for all rounds).
     history_rounds: int = 4
     history_batch: int = 25
+    #: human: completions timed (complete -> next task on the inbox socket)
+    human_samples: int = 30
 
 
 QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_instances=12, latency_samples=3,
@@ -69,7 +71,8 @@ QUICK = Sizes(spiff_memory=100, per_process=20, flowyard_starts=100, service_ins
               worker_counts=(1, 2), wait_timeout=20, http_throughput=False, reference_processes=(1,))
 FULL = Sizes(spiff_memory=2000, per_process=300, flowyard_starts=2000, service_instances=500, latency_samples=100,
              celery_tasks=10_000, celery_round_trips=500, pg_seconds=10, history_instances=1_000_000,
-             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=500)
+             worker_counts=(1, 2), wait_timeout=600, rounds=3, history_rounds=12, history_batch=500,
+             human_samples=500)
 
 
 def migrations_hash() -> str:

@@ -52,7 +52,8 @@ def sizes_for(args: argparse.Namespace):
         n = args.n
         sizes = dataclasses.replace(sizes, spiff_memory=n, per_process=n, flowyard_starts=n, service_instances=n,
                                     latency_samples=n, celery_tasks=n, celery_round_trips=n, pg_seconds=1,
-                                    history_instances=n, history_batch=n)
+                                    history_instances=n, history_batch=n,
+                                    human_samples=max(3, n))
     return sizes
 
 

@@ -159,7 +159,7 @@ class Bench(References):
         self.require_flowyard()
         if not self.notes.get("flowyard_probe", {}).get("human_available"):
             raise RuntimeError("not available: needs runtime.services.task_complete and runtime.consumers.LiveConsumer")
-        human.measure(self, human.samples_for(self.sizes, FULL, QUICK))
+        human.measure(self, self.sizes.human_samples)
 
     # --- Flowyard measurements ---------------------------------------------------------
     def flowyard_starts(self, process: str, procs: int, *, key: str = "", scenario: str = "", variant: str = "",

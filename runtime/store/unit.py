@@ -35,13 +35,11 @@ from runtime.store.events import describe, event_to_dict
 from runtime.store.graphs import graph_for
 from runtime.store.history import HistoryBuffer
 from runtime.store.history import write as write_history
-from runtime.store.inserts import VersionGuard, insert_instance
+from runtime.store.inserts import VersionGuard, insert_instance, update_instance
 from runtime.store.rows import RowWriter, token_snapshot
 from runtime.store.wakeups import Wakeups
 
 MAX_INLINE_CHILDREN = 200  # a process that calls itself forever fails instead of looping
-SAVE_FIELDS = ["status", "variables", "state", "state_format", "ended_at", "has_incident", "incident_count",
-               "history_seq", "updated_at"]
 OUTBOUND_TASKS = {Continuation.Kind.PUBLISH_MESSAGE: "message_publish_task", Continuation.Kind.THROW_SIGNAL: "signal_throw_task"}
 #: commands that write no row of their own: a new instance can wait for commit to be inserted
 ROWLESS_COMMANDS = {"instance_status_changed"}
@@ -426,7 +424,7 @@ class UnitOfWork:
                 touched.append(instance)
         for instance in touched:
             if instance is not pending:
-                instance.save(update_fields=SAVE_FIELDS)
+                update_instance(instance)
             self.pushes.add([instance_group(instance.pk), version_group(instance.version_id)], {
                 "type": "instance", "instance": instance.pk, "version": instance.version_id, "seq": instance.history_seq,
                 "status": instance.status, "has_incident": instance.has_incident,

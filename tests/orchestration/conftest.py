@@ -194,6 +194,10 @@ def only_our_workers():
     try:
         yield
     finally:
+        # Wake-ups our block left queued (duplicates the reconciler re-sent while calls were in
+        # flight) must not reach the resumed workers: their writes raced the test database's
+        # flush (TRUNCATE) into a deadlock.
+        app.control.purge()
         if others:
             app.control.add_consumer(QUEUE, destination=others, reply=True, timeout=2.0)
 

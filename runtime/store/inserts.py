@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection
 from django.db.models.signals import post_save, pre_save
 
 from designer.models import ProcessVersion
-from runtime.models import HistoryEvent, ProcessInstance
+from runtime.models import HistoryEvent, ProcessInstance, Token
 from runtime.store.history import COLUMNS, Row
 
 
@@ -128,3 +128,21 @@ def update_instance(instance: ProcessInstance) -> None:
             raise DatabaseError(f"instance #{instance.pk} was not updated (no such row)")
     post_save.send(sender=ProcessInstance, instance=instance, created=False, update_fields=_SAVE_SET, raw=False,
                    using=connection.alias)
+
+
+_TOKEN = Token._meta
+_TOKEN_UPDATE = (f'UPDATE "{_TOKEN.db_table}" SET "node_id" = %s, "state" = %s, "scope" = %s, "loop" = %s, '
+                 '"since" = %s WHERE "instance_id" = %s AND "token_id" = %s')
+
+
+def move_token(*, instance_id: int, token_id: str, node: str, state: str, scope: str, loop, since) -> bool:
+    """UPDATE one token's row (the commonest write of a step); False when it has none. On
+    PostgreSQL a prepared statement bound on the server, not an ORM query built each time."""
+    if connection.vendor != "postgresql":
+        return bool(Token.objects.filter(instance_id=instance_id, token_id=token_id).update(
+            node_id=node, state=state, scope=scope, loop=loop, since=since))
+    params = [node, state, scope, _TOKEN.get_field("loop").get_db_prep_save(loop, connection), since, instance_id,
+              token_id]
+    with _server_binding_cursor() as cursor:
+        cursor.execute(_TOKEN_UPDATE, params)
+        return cursor.rowcount > 0

@@ -19,6 +19,7 @@ from runtime.connectors.retry import duration_seconds
 from runtime.models import (HumanTask, HumanTaskState, Incident, IncidentState, MessageSubscription, ServiceCall,
                             ServiceCallState, SubscriptionKind, TaskCandidateGroup, TaskCandidateUser, TimerJob,
                             TimerState, Token)
+from runtime.store.inserts import move_token
 
 if TYPE_CHECKING:
     from runtime.engine.state import InstanceState
@@ -74,8 +75,8 @@ class RowWriter:
         if len(gone) == 1 and gone[0] in after and all(tid in before for tid in after):
             tid = gone[0]
             node, status, scope, loop = after[tid]
-            if Token.objects.filter(instance=self.instance, token_id=tid).update(
-                    node_id=node, state=status, scope=scope or "", loop=loop, since=self.uow.now):
+            if move_token(instance_id=self.instance.pk, token_id=tid, node=node, state=status, scope=scope or "",
+                          loop=loop, since=self.uow.now):
                 return
         if gone:
             Token.objects.filter(instance=self.instance, token_id__in=gone).delete()

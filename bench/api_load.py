@@ -22,15 +22,17 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+
+from bench.servers import daphne
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAN = ROOT / "tests" / "data" / "loan_approval.bpmn"
@@ -114,12 +116,6 @@ async def run(base: str, token: str, clients: int, requests: int, max_seconds: f
 
 # -- --serve: a Daphne of our own ----------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _manage(*args: str, env: dict) -> str:
     done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           check=True)
@@ -137,7 +133,9 @@ def _settings_override(conn_max_age: int) -> dict:
     return {"DJANGO_SETTINGS_MODULE": "api_load_settings", "PYTHONPATH": f"{folder}{os.pathsep}{ROOT}"}
 
 
-def serve(conn_max_age: int | None = None) -> tuple[subprocess.Popen, str, str]:
+@contextmanager
+def serving(conn_max_age: int | None = None):
+    """Migrate, make a token, run a Daphne of our own; yields (base URL, token)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     if conn_max_age is not None:
         env.update(_settings_override(conn_max_age))
@@ -146,21 +144,8 @@ def serve(conn_max_age: int | None = None) -> tuple[subprocess.Popen, str, str]:
         "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token\n"
         "u = User.objects.filter(username='api-load').first() or User.objects.create_superuser('api-load', '', None)\n"
         "print(Token.objects.get_or_create(user=u)[0].key)"), env=env).strip().splitlines()[-1]
-    port = _free_port()
-    log = open(ROOT / "var" / "api_load_daphne.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc, f"http://127.0.0.1:{port}", token
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("daphne exited; see var/api_load_daphne.log")
-            time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit("daphne did not listen within 30 s")
+    with daphne(env, ROOT / "var" / "api_load_daphne.log") as base_url:
+        yield base_url, token
 
 
 def main() -> int:
@@ -175,17 +160,12 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="per phase")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    proc = None
-    if args.serve:
-        proc, args.base_url, args.token = serve(args.conn_max_age)
-    if not args.base_url or not args.token:
-        parser.error("give --base-url and --token, or --serve")
-    try:
+    with ExitStack() as stack:
+        if args.serve:
+            args.base_url, args.token = stack.enter_context(serving(args.conn_max_age))
+        if not args.base_url or not args.token:
+            parser.error("give --base-url and --token, or --serve")
         figures = asyncio.run(run(args.base_url, args.token, args.clients, args.requests, args.max_seconds))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=15)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

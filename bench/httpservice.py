@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench.measure import REPO, child_env, log_path, log_tail
+from bench.servers import stop
 
 
 class EchoHandler(BaseHTTPRequestHandler):
@@ -51,12 +52,7 @@ def echo_service():
             raise RuntimeError(f"echo service did not start: {log_tail(log)}")
         yield f"http://127.0.0.1:{json.loads(line)['port']}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=5)
 
 
 def direct_call_seconds(base_url: str, n: int) -> dict:

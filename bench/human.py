@@ -16,56 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 
-from bench.measure import REPO, child_env, log_path, log_tail
+from bench.measure import child_env, log_path
+from bench.servers import daphne
 
 PROCESS = "human_loop"
 USER = "bench"
 WARMUP = 10
 OPEN = ("open", "claimed")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def daphne(env: dict, *, ready_timeout: float = 30.0):
-    """``daphne config.asgi:application`` on a free port of 127.0.0.1; yields its base URL."""
-    port = _free_port()
-    log = log_path("daphne-human")
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=REPO, env=child_env({**env, "ALLOWED_HOSTS": "127.0.0.1,localhost"}), stdout=out,
-            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"daphne exited (rc={proc.returncode}): {log_tail(log)}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not listen within {ready_timeout:.0f}s") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class HumanRunner:
@@ -159,7 +118,8 @@ def measure(bench, n: int) -> None:
     from bench.measure import median, percentile, run_processes
 
     load_start = os.getloadavg()[0]
-    with bench.flowyard_workers(1), daphne(bench.flowyard_env) as base_url:
+    env = child_env({**bench.flowyard_env, "ALLOWED_HOSTS": "127.0.0.1,localhost"})
+    with bench.flowyard_workers(1), daphne(env, log_path("daphne-human")) as base_url:
         out = run_processes("bench.human:HumanRunner", {"base_url": base_url}, processes=1, n_per_process=n,
                             env=bench.flowyard_env, timeout=max(120.0, n * 2.0))
     child = out["children"][0]

@@ -6,7 +6,6 @@ instead of a value, so one missing piece never hides the other figures.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

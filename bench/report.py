@@ -54,8 +54,8 @@ COMPARISONS = [
     Comparison(HISTORY_SCENARIO, "flowyard.history.filled", "flowyard.history.empty", f"inst/s, {HIGHER}"),
     Comparison("workers: straight10 from 2 processes vs 1", "flowyard.inproc.straight10.p2", "flowyard.inproc.straight10.p1", f"inst/s, {HIGHER}"),
     Comparison("workers: service10 with 2 worker processes vs 1", "flowyard.service10.w2", "flowyard.service10.w1", f"inst/s, {HIGHER}"),
-    Comparison("pg_limit: Flowyard straight10 tx/s (1 process) vs PostgreSQL insert+update, 1 client", ("flowyard.inproc.straight10.p1", "flowyard.tx.straight10"), "pg.limit.c1", f"tx/s, fraction of the limit"),
-    Comparison("pg_limit: Flowyard straight10 tx/s (2 processes) vs PostgreSQL insert+update, 16 clients", ("flowyard.inproc.straight10.p2", "flowyard.tx.straight10"), "pg.limit.c16", f"tx/s, fraction of the limit"),
+    Comparison("pg_limit: Flowyard straight10 tx/s (1 process) vs PostgreSQL insert+update, 1 client", ("flowyard.inproc.straight10.p1", "flowyard.tx.straight10"), "pg.limit.c1", "tx/s, fraction of the limit"),
+    Comparison("pg_limit: Flowyard straight10 tx/s (2 processes) vs PostgreSQL insert+update, 16 clients", ("flowyard.inproc.straight10.p2", "flowyard.tx.straight10"), "pg.limit.c16", "tx/s, fraction of the limit"),
 ]
 
 #: (goal as issue 9 words it, comparison scenario or measurement key, test on the value).

@@ -93,13 +93,12 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------
-# Daphne serves each request from a fresh thread, and every thread keeps its own persistent
-# connection until it is collected: one Daphne under 16 clients opened 71 and hit PostgreSQL's
-# limit. So the web closes connections per request; Celery workers (a fixed thread pool)
-# keep theirs, because a new backend per wake-up costs more than the step it serves.
-# The web server (Daphne) borrows connections from a pool instead: opening a PostgreSQL
-# backend per request cost 20-30 ms of every API call (the `human` benchmark's
-# complete -> next task in the inbox went from p50/p99 60/97 to 31/52 ms with it).
+# Daphne serves each request from a fresh thread, and every thread kept its own persistent
+# connection until it was collected (one Daphne under 16 clients opened 71 and hit
+# PostgreSQL's limit); opening one per request instead cost 20-30 ms of every API call. So
+# Daphne borrows connections from a bounded pool (the `human` benchmark's complete -> next
+# task went from p50/p99 60/97 to 31/52 ms), and Celery workers, a fixed thread pool, keep
+# one per thread: a new backend per wake-up costs more than the step it serves.
 IS_CELERY_WORKER = "worker" in sys.argv[1:] and "celery" in sys.argv[0]
 IS_WEB_SERVER = "daphne" in sys.argv[0]
 DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", "8"))

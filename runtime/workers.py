@@ -25,6 +25,7 @@ from runtime.engine.timers import next_occurrence, parse_duration
 from runtime.models import (Continuation, InstanceStatus, ProcessInstance, ServiceCall, ServiceCallState, TimerJob,
                             TimerState)
 from runtime.store import UnitOfWork
+from runtime.store.inserts import prepared_cursor
 
 log = logging.getLogger(__name__)
 EARLY_TOLERANCE = timedelta(seconds=1)       # a timer wake-up this early still fires
@@ -212,16 +213,6 @@ _FINISH_SQL = (f'UPDATE "{_CALLS}" SET "state" = %s, "result" = %s, "finished_at
 _UNCHANGED_SQL = f'SELECT 1 FROM "{_INSTANCES}" WHERE "id" = %s AND "history_seq" = %s AND "updated_at" = %s'
 
 
-def _cursor():
-    """On PostgreSQL a cursor binding parameters on the server, so psycopg prepares these
-    fixed statements after a few runs (no parse or plan per call); elsewhere Django's."""
-    if connection.vendor == "postgresql":
-        from runtime.store.inserts import _server_binding_cursor
-
-        return _server_binding_cursor()
-    return connection.cursor()
-
-
 def _finish_running(ran: ServiceCall, target: str, result, now, last_error: str) -> bool:
     """Move the attempt ``ran`` from running to ``target`` with its result, if the row is
     still that attempt (see ``_still_ours``): one statement, no read first. Written in SQL
@@ -230,7 +221,7 @@ def _finish_running(ran: ServiceCall, target: str, result, now, last_error: str)
     params = [target, ServiceCall._meta.get_field("result").get_db_prep_save(result, connection),
               ops.adapt_datetimefield_value(now), last_error, ran.pk, ServiceCallState.RUNNING, ran.attempt,
               ops.adapt_datetimefield_value(ran.started_at)]
-    with _cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_FINISH_SQL, params)
         return cursor.rowcount == 1
 
@@ -248,7 +239,7 @@ def _relock(uow: UnitOfWork, instance_id: int, ran: ServiceCall) -> ProcessInsta
     known = ran.instance if ServiceCall.instance.is_cached(ran) else None
     if known is not None and known.pk == instance_id and known.updated_at is not None:
         sql = _UNCHANGED_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
-        with _cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [instance_id, known.history_seq, connection.ops.adapt_datetimefield_value(known.updated_at)])
             if cursor.fetchone() is not None:
                 return uow.adopt(known)

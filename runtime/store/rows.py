@@ -11,7 +11,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db.models import Q
 
 from runtime import transitions as tt
@@ -19,7 +18,7 @@ from runtime.connectors.retry import duration_seconds
 from runtime.models import (HumanTask, HumanTaskState, Incident, IncidentState, MessageSubscription, ServiceCall,
                             ServiceCallState, SubscriptionKind, TaskCandidateGroup, TaskCandidateUser, TimerJob,
                             TimerState, Token)
-from runtime.store.inserts import move_token
+from runtime.store.inserts import insert_calls, move_token
 
 if TYPE_CHECKING:
     from runtime.engine.state import InstanceState
@@ -207,7 +206,7 @@ class RowWriter:
             self._flush_tasks()
         if self.calls:
             here = self.uow.take_call_here(self.instance, self.calls)
-            self.uow.insert_calls(self.calls)
+            insert_calls(self.calls)
             for call in self.calls:
                 tt.created(tt.SERVICE_CALL, ServiceCallState.PENDING, history=self.history,
                            node=call.node_id, token=call.token_id, data={"call": call.pk, "connector": call.request["connector"]})

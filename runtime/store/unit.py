@@ -306,29 +306,6 @@ class UnitOfWork:
                                  data={"child": child.pk, "process": command.process_key, "version": version.number})
         self.queue.append((child, ev.Start(variables=dict(command.variables or {}))))
 
-    def insert_calls(self, calls: list[ServiceCall]) -> None:
-        """INSERT new call rows and give them their ids. On PostgreSQL one INSERT ... RETURNING
-        written here, its parameters bound on the server (psycopg prepares it after a few
-        runs): ``bulk_create`` spent more CPU preparing one row than the database took to
-        insert it, once per service task."""
-        from django.db import connection
-
-        from runtime.store.inserts import _server_binding_cursor
-
-        if connection.vendor != "postgresql":
-            ServiceCall.objects.bulk_create(calls)
-            return
-        fields = [f for f in ServiceCall._meta.local_concrete_fields if not f.primary_key]
-        columns = ", ".join(f'"{f.column}"' for f in fields)
-        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(calls))
-        params = [f.get_db_prep_save(f.pre_save(call, True), connection) for call in calls for f in fields]
-        with _server_binding_cursor() as cursor:
-            cursor.execute(f'INSERT INTO "{ServiceCall._meta.db_table}" ({columns}) VALUES {values} RETURNING "id"', params)
-            ids = [row[0] for row in cursor.fetchall()]
-        for call, pk in zip(calls, ids, strict=True):  # in VALUES order, as bulk_create relies on too
-            call.pk = pk
-            call._state.adding, call._state.db = False, connection.alias
-
     def take_call_here(self, instance: ProcessInstance, calls: list[ServiceCall]) -> ServiceCall | None:
         """Pick one of the new calls (not yet inserted) for this worker to run right after
         commit, and mark it claimed: it is inserted ``running`` with attempt 1, so no

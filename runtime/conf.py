@@ -19,8 +19,10 @@ DEFAULTS: dict[str, Any] = {
     # Your own connector types: {"name": "dotted.path.to.ConnectorOrCallable"}.
     "CONNECTORS": {},
     # Circuit breaker per endpoint: consecutive failures that open it, seconds open before
-    # one half-open probe, seconds a probe may hold the half-open slot.
-    "BREAKER": {"enabled": True, "failure_threshold": 5, "reset_timeout": 30.0, "probe_timeout": 60.0},
+    # one half-open probe, seconds a probe may hold the half-open slot, and how long a
+    # process trusts Redis's "closed, no failures" answer without asking again ("PT0S": off).
+    "BREAKER": {"enabled": True, "failure_threshold": 5, "reset_timeout": 30.0, "probe_timeout": 60.0,
+                "local_cache": "PT1S"},
     # The HTTP connector's pooled client.
     "HTTP": {"max_connections": 100, "max_keepalive": 20, "max_response_bytes": 5_000_000},
     # Reconciler: seconds before an undelivered timer wake-up is sent again, before a

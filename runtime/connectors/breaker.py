@@ -11,6 +11,13 @@ per endpoint; every transition is one Lua script, atomic on the server, and uses
 clock so workers with skewed clocks agree. Without Redis (embedded mode, one process) it
 lives in a dict behind a lock. If Redis cannot be reached the breaker lets calls through:
 it protects endpoints, it must not become the outage.
+
+Each process keeps Redis's "closed, no failures" answer for ``local_cache`` (default 1 s)
+and answers from it without a round trip. The price: another worker's failures that open
+the circuit reach this process up to ``local_cache`` later (its own at once), and within
+that window this process's successes do not reset failures other workers counted.
+Per-process breakers (resilience4j, Hystrix) never see other workers at all; ours stays
+shared and only lags by that much. ``local_cache = "PT0S"`` turns it off.
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ class BreakerConfig:
     failure_threshold: int = 5
     reset_timeout: float = 30.0
     probe_timeout: float = 60.0
+    local_cache: float = 1.0  # seconds a process trusts a "closed, no failures" answer
 
     @classmethod
     def from_settings(cls) -> "BreakerConfig":
@@ -46,6 +54,7 @@ class BreakerConfig:
             failure_threshold=max(1, int(cfg["failure_threshold"])),
             reset_timeout=duration_seconds(cfg["reset_timeout"]),
             probe_timeout=duration_seconds(cfg["probe_timeout"]),
+            local_cache=duration_seconds(cfg["local_cache"]),
         )
 
 
@@ -156,10 +165,47 @@ return {row[1] or '0', row[2] or '0', row[3] or '0', row[4] or '', string.format
 """
 
 
-class RedisStore:
-    """Breaker state in Redis, shared by every worker that uses the same server."""
+class _CleanCache:
+    """Endpoints this process recently found closed with no failures, each until a deadline."""
 
-    def __init__(self, url: str, prefix: str | None = None):
+    def __init__(self, clock):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+        self._drops = 0  # bumped by every drop; see remember()
+
+    def fresh(self, endpoint: str) -> bool:
+        with self._lock:
+            return self._until.get(endpoint, 0.0) > self.clock()
+
+    def drops(self) -> int:
+        with self._lock:
+            return self._drops
+
+    def remember(self, endpoint: str, ttl: float, drops_before: int) -> None:
+        # A drop between the caller's read of Redis and now may have come from a failure
+        # this answer predates: keeping the answer would hide that failure for ``ttl``.
+        with self._lock:
+            if self._drops == drops_before:
+                self._until[endpoint] = self.clock() + ttl
+
+    def drop(self, endpoint: str | None = None) -> None:
+        """Forget ``endpoint`` (every endpoint when None)."""
+        with self._lock:
+            self._drops += 1
+            if endpoint is None:
+                self._until.clear()
+            else:
+                self._until.pop(endpoint, None)
+
+
+class RedisStore:
+    """Breaker state in Redis, shared by every worker that uses the same server.
+
+    ``clock`` (monotonic) times the process-local cache of clean answers; injectable for tests.
+    """
+
+    def __init__(self, url: str, prefix: str | None = None, clock=time.monotonic):
         import redis
 
         self.url, self.prefix = url, KEY_PREFIX if prefix is None else prefix
@@ -168,6 +214,7 @@ class RedisStore:
         self._success = self.client.register_script(_LUA_SUCCESS)
         self._failure = self.client.register_script(_LUA_FAILURE)
         self._peek = self.client.register_script(_LUA_PEEK)
+        self._clean = _CleanCache(clock)
 
     def _keys(self, endpoint: str) -> list[str]:
         return [f"{self.prefix}{endpoint}", f"{self.prefix}__endpoints__"]
@@ -185,13 +232,23 @@ class RedisStore:
             return fallback
 
     def allow(self, endpoint: str, cfg: BreakerConfig) -> int:
-        return int(self._run(self._allow, endpoint, cfg, ALLOWED))
+        if cfg.local_cache > 0 and self._clean.fresh(endpoint):
+            return ALLOWED_CLEAN
+        drops = self._clean.drops()
+        answer = int(self._run(self._allow, endpoint, cfg, ALLOWED))
+        if answer == ALLOWED_CLEAN and cfg.local_cache > 0:
+            self._clean.remember(endpoint, cfg.local_cache, drops)
+        return answer
 
+    # The writes below drop the cached answer after Redis has the change, not before: an
+    # allow() that read Redis in between would otherwise cache the state from before it.
     def record_success(self, endpoint: str, cfg: BreakerConfig) -> None:
-        self._run(self._success, endpoint, cfg, None)
+        if self._run(self._success, endpoint, cfg, None) != 0:  # reset something, or unknown
+            self._clean.drop(endpoint)
 
     def record_failure(self, endpoint: str, cfg: BreakerConfig, reason: str = "") -> None:
         self._run(self._failure, endpoint, cfg, None, reason)
+        self._clean.drop(endpoint)
 
     def release(self, endpoint: str) -> None:
         import redis
@@ -200,6 +257,7 @@ class RedisStore:
             self.client.hset(self._keys(endpoint)[0], "probe_until", 0)
         except redis.RedisError:
             pass
+        self._clean.drop(endpoint)
 
     def snapshot(self, endpoint: str, cfg: BreakerConfig) -> dict:
         failures, opened, probe, last_error, now = self._run(self._peek, endpoint, cfg, [0, 0, 0, b"", time.time()])
@@ -218,6 +276,7 @@ class RedisStore:
     def clear(self) -> None:
         for key in self.client.scan_iter(f"{self.prefix}*"):
             self.client.delete(key)
+        self._clean.drop()
 
 
 def _describe(endpoint: str, row: dict, now: float, cfg: BreakerConfig) -> dict:
@@ -234,8 +293,9 @@ class Breaker:
     found the endpoint known, closed and with no failure counted: recording the call's
     success would change nothing, so ``execute`` skips that round trip to the store. (A
     failure another worker records while this call is in flight is then not reset by this
-    call's success; the next call to start sees it and resets it. Overlapping calls have
-    no order that would make either answer the "consecutive" one.)
+    call's success; a later call sees it, once this process's cached answer has expired,
+    and resets it. Overlapping calls have no order that would make either answer the
+    "consecutive" one.)
     """
 
     def __init__(self, endpoint: str, store, config: BreakerConfig | None = None):

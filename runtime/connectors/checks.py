@@ -31,14 +31,24 @@ def check_connector_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
     for problem in load_configured_connectors():
         found.append(checks.Error(problem, hint="the value must be a dotted path to a connector class or callable",
                                   id="connectors.E002"))
-    cfg = conf.breaker_config()
-    try:
-        if int(cfg["failure_threshold"]) < 1:
-            raise ValueError("failure_threshold must be at least 1")
-        duration_seconds(cfg["reset_timeout"])
-        duration_seconds(cfg["probe_timeout"])
-    except (TypeError, ValueError) as exc:
-        found.append(checks.Error(f"FLOWYARD['BREAKER'] is invalid: {exc}",
-                                  hint="failure_threshold >= 1; timeouts in seconds or ISO 8601 durations",
+    for problem in _breaker_problems(conf.breaker_config()):
+        found.append(checks.Error(f"FLOWYARD['BREAKER'] is invalid: {problem}",
+                                  hint="failure_threshold >= 1; reset_timeout, probe_timeout and local_cache "
+                                       "in seconds or ISO 8601 durations",
                                   id="connectors.E003"))
     return found
+
+
+def _breaker_problems(cfg: dict) -> list[str]:
+    problems = []
+    try:
+        if int(cfg["failure_threshold"]) < 1:
+            problems.append("failure_threshold must be at least 1")
+    except (TypeError, ValueError) as exc:
+        problems.append(f"failure_threshold: {exc}")
+    for key in ("reset_timeout", "probe_timeout", "local_cache"):
+        try:
+            duration_seconds(cfg[key])
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{key}: {exc}")
+    return problems

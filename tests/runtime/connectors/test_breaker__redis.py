@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -14,6 +15,7 @@ from runtime.connectors.breaker import Breaker, BreakerConfig, RedisStore, break
 
 REDIS_URL = os.environ.get("FLOWYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CFG = BreakerConfig(failure_threshold=3, reset_timeout=0.4, probe_timeout=5)
+UNCACHED = replace(CFG, local_cache=0)  # every allow() asks Redis
 
 
 @pytest.fixture
@@ -129,14 +131,16 @@ def test_execute_uses_redis_when_settings_name_it(service, connector_settings, r
 def test_allow_says_whether_a_success_would_change_anything(workers):
     from runtime.connectors.breaker import ALLOWED, ALLOWED_CLEAN, REFUSED
 
+    # Every answer from Redis itself: with the process-local cache, `one` would keep its
+    # clean answer for a second after `two`'s failure (test_breaker__local_cache.py).
     one, two = workers
-    assert one.allow("http://svc:80", CFG) == ALLOWED  # unknown: its first success registers it
-    one.record_success("http://svc:80", CFG)
-    assert one.allow("http://svc:80", CFG) == ALLOWED_CLEAN
-    two.record_failure("http://svc:80", CFG, "boom")
-    assert one.allow("http://svc:80", CFG) == ALLOWED  # a failure is counted: a success resets it
+    assert one.allow("http://svc:80", UNCACHED) == ALLOWED  # unknown: its first success registers it
+    one.record_success("http://svc:80", UNCACHED)
+    assert one.allow("http://svc:80", UNCACHED) == ALLOWED_CLEAN
+    two.record_failure("http://svc:80", UNCACHED, "boom")
+    assert one.allow("http://svc:80", UNCACHED) == ALLOWED  # a failure is counted: a success resets it
     for _ in range(2):
-        two.record_failure("http://svc:80", CFG, "boom")
-    assert one.allow("http://svc:80", CFG) == REFUSED
+        two.record_failure("http://svc:80", UNCACHED, "boom")
+    assert one.allow("http://svc:80", UNCACHED) == REFUSED
     time.sleep(0.45)
-    assert two.allow("http://svc:80", CFG) == ALLOWED  # the half-open probe must report
+    assert two.allow("http://svc:80", UNCACHED) == ALLOWED  # the half-open probe must report

@@ -96,10 +96,11 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
             trust_cache = False
 
 
-#: Asked before a start runs outside a transaction; any True keeps it in one. For apps whose
-#: ``post_save`` receivers write rows for a new instance, which must commit with it
-#: (webhooks registers "is any webhook active?").
-START_NEEDS_TRANSACTION: list[Callable[[], bool]] = []
+#: Asked before a unit of work runs outside a transaction (a start, a service call's outcome
+#: applied as one statement); any True keeps it in one. For apps whose ``post_save``
+#: receivers write rows for an instance, which must commit with it (webhooks registers
+#: "is any webhook active?").
+NEEDS_TRANSACTION: list[Callable[[], bool]] = []
 
 
 def _start(process_key, version, variables, business_key, user, *, trust_cache: bool) -> ProcessInstance:
@@ -108,7 +109,7 @@ def _start(process_key, version, variables, business_key, user, *, trust_cache: 
     history, committing by itself (one round trip); any other opens the transaction at its
     first write and goes on from there (``UnitOfWork.outside_transaction``)."""
     if (connection.vendor != "postgresql" or connection.in_atomic_block
-            or any(needs() for needs in START_NEEDS_TRANSACTION)):
+            or any(needs() for needs in NEEDS_TRANSACTION)):
         with transaction.atomic():  # the version lookup too: a start is one transaction, not two
             uow, instance = _prepare_start(process_key, version, variables, business_key, user, trust_cache)
             uow.feed(instance, ev.Start(variables=variables))

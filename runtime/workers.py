@@ -7,6 +7,7 @@ under a lock.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from runtime.engine.timers import next_occurrence, parse_duration
 from runtime.models import (Continuation, InstanceStatus, ProcessInstance, ServiceCall, ServiceCallState, TimerJob,
                             TimerState)
 from runtime.store import UnitOfWork
+from runtime.store.flight import Flight, FlightConflict, NeedsTransaction
 from runtime.store.inserts import prepared_cursor
 
 log = logging.getLogger(__name__)
@@ -261,6 +263,66 @@ def _still_ours(row: ServiceCall, ran: ServiceCall) -> bool:
             and row.started_at == ran.started_at)
 
 
+def _finished(outcome) -> tuple[str, str]:
+    """The state and last_error an ``ok`` or ``business_error`` outcome leaves its call in."""
+    if outcome.status == OK:
+        return ServiceCallState.SUCCEEDED, ""
+    return ServiceCallState.FAILED, f"{outcome.message}\n{outcome.detail}".strip()[:8000]
+
+
+def _feed_finished(uow: UnitOfWork, instance: ProcessInstance, call: ServiceCall, outcome, last_error: str) -> None:
+    """Record a finished call (its row is written by the caller) and feed the engine its
+    outcome: the instance moves on."""
+    data = {"call": call.pk, "attempt": call.attempt, "status": outcome.status, "elapsed": round(outcome.elapsed, 4)}
+    history = uow.history(instance)
+    if outcome.status == OK:
+        tt.advance(tt.SERVICE_CALL, call, ServiceCallState.SUCCEEDED, history=history, node=call.node_id,
+                   token=call.token_id, data=data)
+        event = ev.ServiceCallSucceeded(wait_id=call.wait_id, result=outcome.result)
+    else:
+        tt.advance(tt.SERVICE_CALL, call, ServiceCallState.FAILED, history=history, node=call.node_id,
+                   token=call.token_id, data={**data, "error_code": outcome.error_code})
+        event = ev.ServiceCallFailed(wait_id=call.wait_id, error_code=outcome.error_code, message=outcome.message,
+                                     retryable=False)
+    call.result, call.finished_at, call.last_error = outcome.result, uow.now, last_error
+    uow.feed(instance, event, hold_if_suspended=False)
+
+
+def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool):
+    """Apply an ``ok`` or ``business_error`` outcome as one guarded statement that commits
+    by itself (``runtime.store.flight``); None when this one needs the ordinary way (not on
+    PostgreSQL, a transaction already open, no committed copy of the instance at hand, a
+    step writing rows a flight does not, a receiver that must commit with it, or the
+    instance changed since the claim), with nothing written.
+
+    Works on copies of the call and the instance, so the ordinary way starts from them as
+    they were."""
+    known = ran.instance if ServiceCall.instance.is_cached(ran) else None
+    if (known is None or known.pk != instance_id or known.updated_at is None or connection.vendor != "postgresql"
+            or connection.in_atomic_block):
+        return None
+    from runtime.services import NEEDS_TRANSACTION
+
+    if any(needs() for needs in NEEDS_TRANSACTION):
+        return None
+    instance, call = copy.copy(known), copy.copy(ran)
+    uow = UnitOfWork(actor="system:connector")
+    uow.run_calls_here = run_next_here
+    uow.adopt(instance)
+    uow.calls[(instance.pk, call.wait_id)] = call
+    uow.flight = flight = Flight(instance, running_call=ran)
+    target, last_error = _finished(outcome)
+    tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
+    try:
+        with flight.only_writer():
+            flight.finish_call(call, state=target, result=outcome.result, finished_at=uow.now, last_error=last_error)
+            _feed_finished(uow, instance, call, outcome, last_error)
+            uow.commit()
+    except (NeedsTransaction, FlightConflict):
+        return None
+    return call.state, uow.call_here
+
+
 def _apply(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool) -> tuple[str, ServiceCall | None]:
     """Apply the outcome of the attempt ``ran`` (the call as this worker claimed it); return
     the call's state and the next call this worker claimed in the same transaction
@@ -270,6 +332,10 @@ def _apply(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool) 
     UPDATE that also proves the attempt is still this worker's, instead of reading the
     row back first; the others read it under the instance lock.
     """
+    if outcome.status in (OK, BUSINESS_ERROR):
+        applied = _apply_in_one_statement(ran, instance_id, outcome, run_next_here=run_next_here)
+        if applied is not None:
+            return applied
     attempt = ran.attempt
     with transaction.atomic():
         uow = UnitOfWork(actor="system:connector")
@@ -278,9 +344,7 @@ def _apply(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool) 
         history = uow.history(instance)
         if outcome.status in (OK, BUSINESS_ERROR):
             call = ran
-            target = ServiceCallState.SUCCEEDED if outcome.status == OK else ServiceCallState.FAILED
-            tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
-            last_error = "" if outcome.status == OK else f"{outcome.message}\n{outcome.detail}".strip()[:8000]
+            target, last_error = _finished(outcome)
             ours = _finish_running(ran, target, outcome.result, uow.now, last_error)
         else:
             call = ServiceCall.objects.select_for_update().get(pk=ran.pk)
@@ -293,17 +357,8 @@ def _apply(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool) 
             return "ignored", None
         uow.calls[(instance.pk, call.wait_id)] = call
         data = {"call": call.pk, "attempt": attempt, "status": outcome.status, "elapsed": round(outcome.elapsed, 4)}
-        if outcome.status == OK:
-            tt.advance(tt.SERVICE_CALL, call, ServiceCallState.SUCCEEDED, history=history, node=call.node_id,
-                       token=call.token_id, data=data)
-            call.result, call.finished_at, call.last_error = outcome.result, uow.now, last_error
-            uow.feed(instance, ev.ServiceCallSucceeded(wait_id=call.wait_id, result=outcome.result), hold_if_suspended=False)
-        elif outcome.status == BUSINESS_ERROR:
-            tt.advance(tt.SERVICE_CALL, call, ServiceCallState.FAILED, history=history, node=call.node_id,
-                       token=call.token_id, data={**data, "error_code": outcome.error_code})
-            call.result, call.finished_at, call.last_error = outcome.result, uow.now, last_error
-            uow.feed(instance, ev.ServiceCallFailed(wait_id=call.wait_id, error_code=outcome.error_code,
-                                                    message=outcome.message, retryable=False), hold_if_suspended=False)
+        if outcome.status in (OK, BUSINESS_ERROR):
+            _feed_finished(uow, instance, call, outcome, last_error)
         elif outcome.status == RETRYABLE and (outcome.circuit_open or attempt < call.max_attempts):
             call.last_error = f"{outcome.message}\n{outcome.detail}".strip()[:8000]
             if outcome.circuit_open:

@@ -10,8 +10,8 @@ class WebhooksConfig(AppConfig):
         # Registers the Celery task (config/celery.py autodiscovers only runtime and config)
         # and the receivers that turn instance status changes into deliveries.
         from webhooks import signals, tasks  # noqa: F401
-        # A start that would queue deliveries runs in a transaction, so they commit with it.
-        from runtime.services import START_NEEDS_TRANSACTION
+        # Work that would queue deliveries runs in a transaction, so they commit with it.
+        from runtime.services import NEEDS_TRANSACTION
         from webhooks.services import any_active_webhooks
 
-        START_NEEDS_TRANSACTION.append(any_active_webhooks)
+        NEEDS_TRANSACTION.append(any_active_webhooks)

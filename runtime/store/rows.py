@@ -18,6 +18,7 @@ from runtime.connectors.retry import duration_seconds
 from runtime.models import (HumanTask, HumanTaskState, Incident, IncidentState, MessageSubscription, ServiceCall,
                             ServiceCallState, SubscriptionKind, TaskCandidateGroup, TaskCandidateUser, TimerJob,
                             TimerState, Token)
+from runtime.store.flight import NeedsTransaction, reserve_call_ids
 from runtime.store.inserts import insert_calls, move_token
 
 if TYPE_CHECKING:
@@ -71,12 +72,23 @@ class RowWriter:
         for tid in gone:
             if tid in after:
                 tt.TOKEN.check(before[tid][1], after[tid][1])
+        flight = self.uow.flight
         if len(gone) == 1 and gone[0] in after and all(tid in before for tid in after):
             tid = gone[0]
             node, status, scope, loop = after[tid]
+            if flight is not None:  # the flight checks the row is there
+                flight.move_token(instance_id=self.instance.pk, token_id=tid, node=node, state=status,
+                                  scope=scope or "", loop=loop, since=self.uow.now)
+                return
             if move_token(instance_id=self.instance.pk, token_id=tid, node=node, state=status, scope=scope or "",
                           loop=loop, since=self.uow.now):
                 return
+        if flight is not None:
+            if any(tid in after for tid in gone) or any(tid not in before for tid in after):
+                raise NeedsTransaction  # tokens forking or changing in place: the ordinary way
+            if gone:
+                flight.drop_tokens(self.instance.pk, gone)
+            return
         if gone:
             Token.objects.filter(instance=self.instance, token_id__in=gone).delete()
         fresh = [
@@ -202,11 +214,19 @@ class RowWriter:
             self.uow.resolve_incident(incident, note=note)
 
     def flush(self) -> None:
+        flight = self.uow.flight
+        if flight is not None and (self.tasks or self.timers or self.subscriptions):
+            raise NeedsTransaction  # rows a flight does not write (candidates, groups, ...)
         if self.tasks:
             self._flush_tasks()
         if self.calls:
             here = self.uow.take_call_here(self.instance, self.calls)
-            insert_calls(self.calls)
+            if flight is not None:
+                for call, pk in zip(self.calls, reserve_call_ids(len(self.calls)), strict=True):
+                    call.pk = pk
+                flight.insert_calls(self.calls)
+            else:
+                insert_calls(self.calls)
             for call in self.calls:
                 tt.created(tt.SERVICE_CALL, ServiceCallState.PENDING, history=self.history,
                            node=call.node_id, token=call.token_id, data={"call": call.pk, "connector": call.request["connector"]})

@@ -33,6 +33,7 @@ from runtime.models import (Continuation, HumanTask, Incident, IncidentState, In
                             ProcessInstance, ServiceCall, ServiceCallState, TaskCandidateGroup, TaskCandidateUser)
 from runtime.store.events import describe, event_to_dict
 from runtime.store.graphs import graph_for
+from runtime.store.flight import Flight, NeedsTransaction
 from runtime.store.history import HistoryBuffer
 from runtime.store.history import write as write_history
 from runtime.store.inserts import VersionGuard, insert_instance, update_instance
@@ -54,11 +55,6 @@ def lock_instance(instance_id: int) -> ProcessInstance:
     """The row lock every change to an instance takes first (a no-op on SQLite, whose
     IMMEDIATE transactions already serialise writers)."""
     return ProcessInstance.objects.select_for_update().get(pk=instance_id)
-
-
-class NeedsTransaction(Exception):
-    """A unit running outside a transaction reached its first write but the new instance's
-    own (see ``UnitOfWork.outside_transaction``): open one and ``resume()``."""
 
 
 @dataclass
@@ -96,6 +92,9 @@ class UnitOfWork:
         #: ``resume()`` inside the transaction the caller then opens.
         self.outside_transaction = False
         self._stopped_step: tuple | None = None
+        #: set to run the unit as one guarded statement (``runtime.store.flight``): the row
+        #: writers hand their writes to it, ``commit()`` sends it
+        self.flight: Flight | None = None
 
     # -- instances -----------------------------------------------------------------------
 
@@ -220,6 +219,8 @@ class UnitOfWork:
         return self._write(instance, state, before, result)
 
     def _write(self, instance: ProcessInstance, state: InstanceState, before, result) -> FeedOutcome:
+        if self.flight is not None and instance is not self.flight.instance:
+            raise NeedsTransaction  # a second instance (a child, a parent) in one step
         writer = RowWriter(self, instance)
         writer.mirror_tokens(before, state)
         for command in result.commands:
@@ -231,7 +232,7 @@ class UnitOfWork:
         """The model or its data broke at a node: keep the last good state, open an incident
         that remembers the event so a retry can run it again (after a fix to the data)."""
         fatal = isinstance(exc, (StepLimitExceeded, Deadlock))
-        if self.outside_transaction:  # rare: the caller starts over inside a transaction
+        if self.outside_transaction or self.flight is not None:  # rare: the caller starts over inside a transaction
             raise NeedsTransaction
         if instance.pk is None:
             self._insert_now(instance)
@@ -399,14 +400,21 @@ class UnitOfWork:
                 self.dirty.add(pk)
             if pk in self.dirty:
                 touched.append(instance)
+        flight = self.flight
         for instance in touched:
-            if instance is not pending:
+            if flight is not None:
+                flight.update_instance(instance)
+            elif instance is not pending:
                 update_instance(instance)
             self.pushes.add([instance_group(instance.pk), version_group(instance.version_id)], {
                 "type": "instance", "instance": instance.pk, "version": instance.version_id, "seq": instance.history_seq,
                 "status": instance.status, "has_incident": instance.has_incident,
             })
-        write_history(rows)
+        if flight is not None:
+            flight.history(rows)
+            flight.send()  # FlightConflict: nothing written, nothing pushed or sent
+        else:
+            write_history(rows)
         self._task_pushes()
         self.dirty.clear()
         self.pushes.send_on_commit()

@@ -21,3 +21,12 @@ def flaky(inputs, *, idempotency_key):
 def refuse(inputs, *, idempotency_key):
     CALLS.append((inputs, idempotency_key))
     raise BusinessError("NOPE", "refused")
+
+
+def suspend_own_instance(inputs, *, idempotency_key):
+    """An operator suspends the instance while its call is in flight."""
+    from runtime import services
+
+    CALLS.append((inputs, idempotency_key))
+    services.instance_suspend(instance=int(idempotency_key.split(":")[0]))
+    return "answered"

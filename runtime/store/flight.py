@@ -15,6 +15,10 @@ if that update did. A concurrent writer therefore either committed before (the g
 and nothing is written) or waits on the row lock the update takes. A failed guard raises
 ``FlightConflict`` and the caller applies the outcome the ordinary way, in a transaction.
 
+A start that stops at service calls is a flight too, around the INSERT of its instance
+instead of a guarded UPDATE (with the version check of ``inserts.insert_instance``): the
+instance, its tokens, its calls and its history in one statement.
+
 Anything beyond those rows (a human task, a timer, a token forking, another instance, a
 ``post_save`` receiver that writes) raises ``NeedsTransaction`` before anything is sent:
 ``only_writer()`` turns any other write statement into that exception, so a step this
@@ -31,7 +35,8 @@ from django.db.models.signals import post_save, pre_save
 
 from runtime.models import HistoryEvent, ProcessInstance, ServiceCall, ServiceCallState, Token
 from runtime.store.history import COLUMNS
-from runtime.store.inserts import SAVE_FIELDS, prepared_cursor
+from runtime.store.inserts import (SAVE_FIELDS, StaleVersion, VersionGuard, insert_params, insert_statement, inserted,
+                                   prepared_cursor)
 
 
 class FlightConflict(Exception):
@@ -48,6 +53,9 @@ _TOKEN = Token._meta
 _SAVE = [_INSTANCE.get_field(name) for name in SAVE_FIELDS]
 _SAVE_SET = frozenset(SAVE_FIELDS)
 _CALL_FIELDS = [f for f in _CALL.local_concrete_fields]  # the id too: reserved beforehand
+#: a call's instance and idempotency key come from the instance's row (a new one has no id yet)
+_CALL_VALUES = {"instance_id": 'u."id"', "idempotency_key": 'u."id"::text || %s'}
+_TOKEN_FIELDS = ["token_id", "node_id", "state", "scope", "loop", "since"]
 _UNDER_GUARD = 'EXISTS (SELECT 1 FROM u)'
 
 _GUARD = (f'u AS (UPDATE "{_INSTANCE.db_table}" SET ' + ", ".join(f'"{f.column}" = %s' for f in _SAVE)
@@ -62,7 +70,9 @@ _PARTS = {
              f'WHERE "instance_id" = %s AND "token_id" = %s AND {_UNDER_GUARD}'),
     "drop": f'DELETE FROM "{_TOKEN.db_table}" WHERE "instance_id" = %s AND "token_id" = ANY(%s) AND {_UNDER_GUARD}',
     "call": (f'INSERT INTO "{_CALL.db_table}" ({", ".join(f"{chr(34)}{f.column}{chr(34)}" for f in _CALL_FIELDS)}) '
-             f'SELECT {", ".join(["%s"] * len(_CALL_FIELDS))} FROM u'),
+             f'SELECT {", ".join(_CALL_VALUES.get(f.attname, "%s") for f in _CALL_FIELDS)} FROM u'),
+    "token": (f'INSERT INTO "{_TOKEN.db_table}" ("instance_id", {", ".join(f"{chr(34)}{n}{chr(34)}" for n in _TOKEN_FIELDS)}) '
+              f'SELECT u."id", {", ".join(["%s"] * len(_TOKEN_FIELDS))} FROM u'),
     # as in inserts.insert_instance: one JSON array of arrays, one shared timestamp
     "history": (f'INSERT INTO "{HistoryEvent._meta.db_table}" ({", ".join(COLUMNS)}) SELECT u."id", (e->>0)::bigint, '
                 "%s::timestamptz, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->7 FROM u, jsonb_array_elements(%s::jsonb) AS e"),
@@ -70,15 +80,20 @@ _PARTS = {
 
 
 class Flight:
-    """The writes of one unit of work on one existing instance, sent by ``send()``."""
+    """The writes of one unit of work on one instance, sent by ``send()``: an existing
+    instance (guarded by its committed copy), or a new one (``instance.pk`` None)."""
 
-    def __init__(self, instance: ProcessInstance, *, running_call: ServiceCall | None = None):
+    def __init__(self, instance: ProcessInstance, *, running_call: ServiceCall | None = None,
+                 version_guard: VersionGuard | None = None):
         self.instance = instance
+        self.new = instance.pk is None
         self.expected = (instance.pk, instance.history_seq, instance.updated_at)
         self.running_call = running_call
+        self.version_guard = version_guard
         self.parts: list[tuple[str, list]] = []
         self.checks: list[tuple[str, list]] = []
         self.update: list | None = None
+        self.new_calls: list[ServiceCall] = []
         self.sending = False
 
     def _needs(self, instance_id) -> None:
@@ -96,6 +111,11 @@ class Flight:
         self.checks.append((_TOKEN_EXISTS, [instance_id, token_id]))
         self.parts.append(("move", [node, state, scope, _prep(_TOKEN, "loop", loop), since, instance_id, token_id]))
 
+    def insert_token(self, *, instance_id: int | None, token_id: str, node: str, state: str, scope: str, loop,
+                     since) -> None:
+        self._needs(instance_id)
+        self.parts.append(("token", [token_id, node, state, scope, _prep(_TOKEN, "loop", loop), since]))
+
     def drop_tokens(self, instance_id: int, token_ids: list[str]) -> None:
         self._needs(instance_id)
         self.parts.append(("drop", [instance_id, list(token_ids)]))
@@ -104,11 +124,23 @@ class Flight:
         """New calls with ids already reserved (``reserve_call_ids``)."""
         for call in calls:
             self._needs(call.instance_id)
-            self.parts.append(("call", [f.get_db_prep_save(f.pre_save(call, True), connection) for f in _CALL_FIELDS]))
-            call._state.adding, call._state.db = False, connection.alias
+            if call.idempotency_key != f"{call.instance_id}:{call.wait_id}":
+                raise NeedsTransaction  # not the key the statement builds
+            values = []
+            for f in _CALL_FIELDS:
+                if f.attname == "idempotency_key":
+                    values.append(f":{call.wait_id}")
+                elif f.attname != "instance_id":
+                    values.append(f.get_db_prep_save(f.pre_save(call, True), connection))
+            self.parts.append(("call", values))
+            self.new_calls.append(call)
 
     def update_instance(self, instance: ProcessInstance) -> None:
+        """The instance's own row: its guarded UPDATE, or the INSERT of a new one."""
         self._needs(instance.pk)
+        if self.new:
+            self.update = insert_params(instance, self.version_guard)
+            return
         pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=_SAVE_SET)
         self.update = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in _SAVE]
 
@@ -123,34 +155,48 @@ class Flight:
     # -- sending -----------------------------------------------------------------------
 
     def send(self) -> None:
-        """The one statement; ``FlightConflict`` if its guard failed (nothing written)."""
+        """The one statement. ``FlightConflict`` if the guard of an existing instance failed,
+        ``StaleVersion`` if a new one's version is no longer the latest: nothing written."""
         if self.update is None:
             raise NeedsTransaction  # nothing changed the instance: not a unit this path knows
-        checks, params = "", list(self.update)
-        params += list(self.expected)
-        call = self.running_call
-        if call is not None:
-            checks += _CALL_RUNNING
-            params += [call.pk, ServiceCallState.RUNNING, call.attempt, call.started_at]
-        for sql, values in self.checks:
-            checks += sql
-            params += values
-        ctes = [_GUARD.format(checks=checks)]
+        params = list(self.update)
+        if self.new:
+            ctes = [f"u AS ({insert_statement(self.version_guard)})"]
+        else:
+            checks = ""
+            params += list(self.expected)
+            call = self.running_call
+            if call is not None:
+                checks += _CALL_RUNNING
+                params += [call.pk, ServiceCallState.RUNNING, call.attempt, call.started_at]
+            for sql, values in self.checks:
+                checks += sql
+                params += values
+            ctes = [_GUARD.format(checks=checks)]
         for index, (kind, values) in enumerate(self.parts):
             ctes.append(f"p{index} AS ({_PARTS[kind]})")
             params += values
-        sql = "WITH " + ", ".join(ctes) + " SELECT count(*) FROM u"
+        sql = "WITH " + ", ".join(ctes) + ' SELECT "id" FROM u'
         self.sending = True
         try:
             with prepared_cursor() as cursor:
                 cursor.execute(sql, params)
-                (updated,) = cursor.fetchone()
+                row = cursor.fetchone()
         finally:
             self.sending = False
-        if updated != 1:
+        if row is None:
+            if self.new:
+                raise StaleVersion
             raise FlightConflict(f"instance #{self.instance.pk} changed since it was read")
-        post_save.send(sender=ProcessInstance, instance=self.instance, created=False, update_fields=_SAVE_SET,
-                       raw=False, using=connection.alias)
+        if self.new:
+            inserted(self.instance, row[0])
+            for call in self.new_calls:
+                call.instance_id, call.idempotency_key = row[0], f"{row[0]}:{call.wait_id}"
+        else:
+            post_save.send(sender=ProcessInstance, instance=self.instance, created=False, update_fields=_SAVE_SET,
+                           raw=False, using=connection.alias)
+        for call in self.new_calls:
+            call._state.adding, call._state.db = False, connection.alias
 
     @contextmanager
     def only_writer(self):

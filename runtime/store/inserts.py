@@ -59,8 +59,26 @@ def _sql(*, guarded: bool, with_history: bool) -> str:
 _STATEMENTS = {(g, h): _sql(guarded=g, with_history=h) for g in (False, True) for h in (False, True)}
 
 
-def _params(instance: ProcessInstance) -> list:
-    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in _FIELDS]
+def insert_statement(guard: VersionGuard | None) -> str:
+    """The bare INSERT of a new instance, RETURNING its id (no row when ``guard`` fails)."""
+    return _STATEMENTS[guard is not None, False]
+
+
+def insert_params(instance: ProcessInstance, guard: VersionGuard | None) -> list:
+    """Parameters of ``insert_statement``; sends ``pre_save`` as ``Model.save`` would."""
+    pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=None)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in _FIELDS]
+    return params + [guard.process_key, guard.version_id] if guard is not None else params
+
+
+def inserted(instance: ProcessInstance, pk: int) -> None:
+    """The new instance's row is in: give it its id, send ``post_save`` as ``Model.save`` would
+    (receivers such as webhooks see the new instance with its final status)."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    post_save.send(sender=ProcessInstance, instance=instance, created=True, update_fields=None, raw=False,
+                   using=connection.alias)
 
 
 def prepared_cursor():
@@ -87,10 +105,7 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
             raise StaleVersion
         instance.save(force_insert=True)
         return False
-    pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=None)
-    params = _params(instance)
-    if guard is not None:
-        params += [guard.process_key, guard.version_id]
+    params = insert_params(instance, guard)
     if rows:
         params += [rows[0][2], json.dumps([(row[1], *row[3:]) for row in rows], separators=(",", ":"))]
     sql = _STATEMENTS[guard is not None, bool(rows)]
@@ -99,12 +114,7 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
         found = cursor.fetchone()
     if found is None:
         raise StaleVersion
-    instance.pk = found[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    # as Model.save would: receivers (webhooks) see the new instance with its final status
-    post_save.send(sender=ProcessInstance, instance=instance, created=True, update_fields=None, raw=False,
-                   using=connection.alias)
+    inserted(instance, found[0])
     return bool(rows)
 
 

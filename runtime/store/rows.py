@@ -72,23 +72,15 @@ class RowWriter:
         for tid in gone:
             if tid in after:
                 tt.TOKEN.check(before[tid][1], after[tid][1])
-        flight = self.uow.flight
+        if self.uow.flight is not None:
+            self._fly_tokens(self.uow.flight, before, after, gone)
+            return
         if len(gone) == 1 and gone[0] in after and all(tid in before for tid in after):
             tid = gone[0]
             node, status, scope, loop = after[tid]
-            if flight is not None:  # the flight checks the row is there
-                flight.move_token(instance_id=self.instance.pk, token_id=tid, node=node, state=status,
-                                  scope=scope or "", loop=loop, since=self.uow.now)
-                return
             if move_token(instance_id=self.instance.pk, token_id=tid, node=node, state=status, scope=scope or "",
                           loop=loop, since=self.uow.now):
                 return
-        if flight is not None:
-            if any(tid in after for tid in gone) or any(tid not in before for tid in after):
-                raise NeedsTransaction  # tokens forking or changing in place: the ordinary way
-            if gone:
-                flight.drop_tokens(self.instance.pk, gone)
-            return
         if gone:
             Token.objects.filter(instance=self.instance, token_id__in=gone).delete()
         fresh = [
@@ -98,6 +90,20 @@ class RowWriter:
         ]
         if fresh:
             Token.objects.bulk_create(fresh)
+
+    def _fly_tokens(self, flight, before: dict, after: dict, gone: list[str]) -> None:
+        """``mirror_tokens`` for a flight: moves, drops and new tokens become its parts."""
+        pk, since = self.instance.pk, self.uow.now
+        dropped = [tid for tid in gone if tid not in after]
+        if dropped:
+            flight.drop_tokens(pk, dropped)
+        for tid, (node, status, scope, loop) in after.items():
+            if tid not in before:
+                flight.insert_token(instance_id=pk, token_id=tid, node=node, state=status, scope=scope or "",
+                                    loop=loop, since=since)
+            elif before[tid] != after[tid]:
+                flight.move_token(instance_id=pk, token_id=tid, node=node, state=status, scope=scope or "",
+                                  loop=loop, since=since)
 
     # -- commands ----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import timezone
 
 from designer.models import ProcessVersion
@@ -44,6 +45,8 @@ MAX_INLINE_CHILDREN = 200  # a process that calls itself forever fails instead o
 OUTBOUND_TASKS = {Continuation.Kind.PUBLISH_MESSAGE: "message_publish_task", Continuation.Kind.THROW_SIGNAL: "signal_throw_task"}
 #: commands that write no row of their own: a new instance can wait for commit to be inserted
 ROWLESS_COMMANDS = {"instance_status_changed"}
+#: commands whose rows a new instance's flight writes with it (``runtime.store.flight``)
+FLIGHT_COMMANDS = ROWLESS_COMMANDS | {"schedule_service_call"}
 NORMAL_ENDS = {InstanceStatus.COMPLETED, InstanceStatus.TERMINATED, InstanceStatus.COMPENSATED}
 
 
@@ -210,12 +213,15 @@ class UnitOfWork:
         instance.state = state.to_dict()
         instance.state_format = STATE_FORMAT
         instance.variables = state.variables
-        if instance.pk is None and (any(c.kind not in ROWLESS_COMMANDS for c in result.commands)
-                                    or token_snapshot(state) != before):
-            if self.outside_transaction:
+        if instance.pk is None and self.flight is None and (any(c.kind not in ROWLESS_COMMANDS for c in result.commands)
+                                                            or token_snapshot(state) != before):
+            if not self.outside_transaction:
+                self._insert_now(instance)
+            elif connection.vendor == "postgresql" and all(c.kind in FLIGHT_COMMANDS for c in result.commands):
+                self.flight = Flight(instance, version_guard=self.version_guard)  # all of it at commit
+            else:
                 self._stopped_step = (instance, state, before, result)
                 raise NeedsTransaction
-            self._insert_now(instance)
         return self._write(instance, state, before, result)
 
     def _write(self, instance: ProcessInstance, state: InstanceState, before, result) -> FeedOutcome:
@@ -381,13 +387,17 @@ class UnitOfWork:
     # -- commit --------------------------------------------------------------------------
 
     def commit(self) -> None:
-        """Write history and instance rows; schedule wake-ups and pushes for after commit."""
+        """Write history and instance rows (or send the flight that carries them); schedule
+        wake-ups and pushes for after commit."""
         rows: list = []
+        flight = self.flight
         pending = self.instances.get(None)
         if pending is not None:  # a start that never needed its id: one INSERT with its history
             buf = self.buffers.pop(None, None)
             numbered = buf.number() if buf is not None else []
-            if not self._insert_now(pending, rows=numbered):
+            if flight is not None:
+                rows += numbered
+            elif not self._insert_now(pending, rows=numbered):
                 rows += numbered
         touched = []
         for pk, instance in self.instances.items():
@@ -400,21 +410,23 @@ class UnitOfWork:
                 self.dirty.add(pk)
             if pk in self.dirty:
                 touched.append(instance)
-        flight = self.flight
-        for instance in touched:
-            if flight is not None:
+        if flight is not None:
+            for instance in touched:
                 flight.update_instance(instance)
-            elif instance is not pending:
-                update_instance(instance)
+            flight.history(rows)
+            flight.send()  # FlightConflict, StaleVersion: nothing written, nothing pushed or sent
+            if pending is not None:
+                self.instances[pending.pk] = self.instances.pop(None)
+        else:
+            for instance in touched:
+                if instance is not pending:
+                    update_instance(instance)
+            write_history(rows)
+        for instance in touched:
             self.pushes.add([instance_group(instance.pk), version_group(instance.version_id)], {
                 "type": "instance", "instance": instance.pk, "version": instance.version_id, "seq": instance.history_seq,
                 "status": instance.status, "has_incident": instance.has_incident,
             })
-        if flight is not None:
-            flight.history(rows)
-            flight.send()  # FlightConflict: nothing written, nothing pushed or sent
-        else:
-            write_history(rows)
         self._task_pushes()
         self.dirty.clear()
         self.pushes.send_on_commit()

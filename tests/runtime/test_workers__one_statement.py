@@ -71,8 +71,23 @@ def test_a_chain_of_outcomes_writes_what_the_ordinary_way_writes(deploy, handler
     assert [e[0] for e in story(fast)] == list(range(1, fast.history_seq + 1))
     if connection.vendor == "postgresql":  # each outcome one statement, no transaction
         statements = [q["sql"].split()[0] for q in queries if q["sql"].startswith(("WITH", "BEGIN", "COMMIT"))]
-        # the start (it stops at a call) and the first claim are transactions
-        assert statements == ["BEGIN", "COMMIT", "BEGIN", "COMMIT", "WITH", "WITH", "WITH"]
+        # the start (instance, token, call, history) is one statement too; the claim a transaction
+        assert statements == ["WITH", "BEGIN", "COMMIT", "WITH", "WITH", "WITH"]
+
+
+def test_a_start_that_stops_at_a_call_hands_the_worker_a_call_it_can_run(deploy, handlers, sent):
+    deploy(calls("begin", handlers_=("ok",)))
+    with CaptureQueriesContext(connection) as queries:
+        instance = services.instance_start(process_key="begin", variables={"n": 1})
+    if connection.vendor == "postgresql":
+        assert [q["sql"].split()[0] for q in queries if not q["sql"].startswith("SELECT")] == ["WITH"]
+    call = ServiceCall.objects.get(instance=instance)
+    assert (call.node_id, call.state, call.idempotency_key) == ("c1", "pending", f"{instance.pk}:{call.wait_id}")
+    assert list(Token.objects.filter(instance=instance).values_list("node_id", "state")) == [("c1", "waiting")]
+    assert sent == ["service_call_execute_task"]
+    assert [e[1] for e in story(instance)][-1] == "service_call.state"  # created pending, numbered in order
+    assert workers.service_call_execute(call_id=call.pk) == "succeeded"
+    assert ProcessInstance.objects.get(pk=instance.pk).status == "completed"
 
 
 def test_an_instance_suspended_while_its_call_ran_keeps_the_suspension(deploy, handlers, sent):

@@ -4,14 +4,15 @@ channels-redis sends to a group in 2 Redis round trips when nobody listens (expi
 members, read members) and 4 when someone does; one engine commit pushes to 3-6 groups,
 so a commit cost 10-20 round trips in a sender thread that competes with the engine for
 the GIL. ``send_pushes`` sends everything the live sender has queued in at most one
-pipelined round trip to read the members of every group, plus one to write, only when
-some socket listens. Each socket gets one message per batch carrying its payloads in
+round trip to read the members of every group (one script call), plus one to write, only
+when some socket listens. Each socket gets one message per batch carrying its payloads in
 order (``{"type": "push", "payloads": [...]}``), so a socket in several of a push's
 groups hears it once, and its Daphne receives one message instead of one per push.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import defaultdict
 
@@ -34,6 +35,65 @@ _ADD_UNLESS_FULL = """
     end
     return over_capacity
 """
+
+
+# Drop each group's members past group_expiry, then read the rest: one command for all groups.
+_READ_MEMBERS = """
+    local members = {}
+    for i=1,#KEYS do
+        redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, ARGV[1])
+        members[i] = redis.call('ZRANGE', KEYS[i], 0, -1)
+    end
+    return members
+"""
+
+
+def _packed(command: tuple) -> bytes:
+    """One Redis command in RESP (its arguments bytes, str or numbers)."""
+    parts = [b"*%d\r\n" % len(command)]
+    for arg in command:
+        if not isinstance(arg, bytes):
+            arg = str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(parts)
+
+
+class _BlockingLink:
+    """The live sender's connection to one Redis host: one redis-py connection kept open,
+    commands packed here and sent in one write, replies read in order. Taking a pooled
+    connection and packing through the client cost the sender thread more CPU per batch
+    than the round trip itself (and that thread competes with the engine for the GIL)."""
+
+    def __init__(self, config: dict):
+        import redis
+
+        config = dict(config)
+        address = config.pop("address", None)
+        self.client = redis.Redis.from_url(address, **config) if address else redis.Redis(**config)
+        self.connection = self.client.connection_pool.get_connection()  # held, never given back
+        self.lock = threading.Lock()
+
+    def call(self, commands: list[tuple]) -> list:
+        """Send ``commands`` and return their replies. A connection the server closed while
+        it was idle is reopened and the flight sent once more, as taking one from the pool
+        would have (every command here may run twice: reads, and adds of the same bytes)."""
+        from redis.exceptions import ConnectionError as Lost
+
+        packed = [b"".join(_packed(command) for command in commands)]
+        with self.lock:
+            try:
+                return self._round_trip(packed, len(commands))
+            except Lost:
+                return self._round_trip(packed, len(commands))
+
+    def _round_trip(self, packed: list[bytes], count: int) -> list:
+        connection = self.connection
+        try:
+            connection.send_packed_command(packed)
+            return [connection.read_response() for _ in range(count)]
+        except BaseException:
+            connection.disconnect()  # replies may be left unread: never reuse the socket as it is
+            raise
 
 
 class PushingRedisChannelLayer(RedisChannelLayer):
@@ -60,13 +120,10 @@ class PushingRedisChannelLayer(RedisChannelLayer):
             return
         members: dict[str, list[str]] = {}
         for host, names, expired in self._by_host(groups):
-            pipe = self._blocking(host).pipeline(transaction=False)
-            self._read_members(pipe, names, expired)
-            members.update(self._members_from(names, pipe.execute()))
+            [reply] = self._blocking(host).call([self._read_members(names, expired)])
+            members.update(self._members_from(names, reply))
         for host, entries, score in self._plan(pushes, members):
-            pipe = self._blocking(host).pipeline(transaction=False)
-            self._add(pipe, entries, score)
-            self._log_over_capacity(pipe.execute()[-1], entries)
+            self._log_over_capacity(self._blocking(host).call(self._add(entries, score))[-1], entries)
 
     # -- planning: pure ----------------------------------------------------------------
 
@@ -109,23 +166,24 @@ class PushingRedisChannelLayer(RedisChannelLayer):
 
     # -- commands: the same for the asyncio and the blocking client ----------------------
 
-    def _read_members(self, pipe, names: list[str], expired: int) -> None:
-        """Drop members past group_expiry, then read the rest."""
-        for group in names:
-            pipe.zremrangebyscore(self._group_key(group), min=0, max=expired)
-            pipe.zrange(self._group_key(group), 0, -1)
+    def _read_members(self, names: list[str], expired: int) -> tuple:
+        keys = [self._group_key(group) for group in names]
+        return ("EVAL", _READ_MEMBERS, len(keys), *keys, expired)
 
     @staticmethod
-    def _members_from(names: list[str], replies: list) -> dict[str, list[str]]:
-        return {group: [c.decode("utf8") for c in channels] for group, channels in zip(names, replies[1::2])}
+    def _members_from(names: list[str], reply: list) -> dict[str, list[str]]:
+        return {group: [c.decode("utf8") for c in channels] for group, channels in zip(names, reply)}
 
-    def _add(self, pipe, entries: list[tuple[str, bytes, int]], score: float) -> None:
+    def _add(self, entries: list[tuple[str, bytes, int]], score: float) -> list[tuple]:
+        """Drop expired messages from each queue, then add the new ones unless full; the
+        last reply counts the messages dropped for capacity."""
         expired = int(time.time()) - int(self.expiry)
-        for key in dict.fromkeys(key for key, _, _ in entries):
-            pipe.zremrangebyscore(key, min=0, max=expired)
+        commands: list[tuple] = [("ZREMRANGEBYSCORE", key, 0, expired)
+                                 for key in dict.fromkeys(key for key, _, _ in entries)]
         keys = [key for key, _, _ in entries]
         args = [message for _, message, _ in entries] + [capacity for _, _, capacity in entries]
-        pipe.eval(_ADD_UNLESS_FULL, len(keys), *keys, *args, score, self.expiry)
+        commands.append(("EVAL", _ADD_UNLESS_FULL, len(keys), *keys, *args, score, self.expiry))
+        return commands
 
     @staticmethod
     def _log_over_capacity(over_capacity: int, entries: list) -> None:
@@ -137,24 +195,20 @@ class PushingRedisChannelLayer(RedisChannelLayer):
     async def _members(self, groups: list[str]) -> dict[str, list[str]]:
         members: dict[str, list[str]] = {}
         for host, names, expired in self._by_host(groups):
-            pipe = self.connection(host).pipeline(transaction=False)
-            self._read_members(pipe, names, expired)
-            members.update(self._members_from(names, await pipe.execute()))
+            reply = await self.connection(host).execute_command(*self._read_members(names, expired))
+            members.update(self._members_from(names, reply))
         return members
 
     async def _write(self, plan) -> None:
         for host, entries, score in plan:
             pipe = self.connection(host).pipeline(transaction=False)
-            self._add(pipe, entries, score)
+            for command in self._add(entries, score):
+                pipe.execute_command(*command)
             self._log_over_capacity((await pipe.execute())[-1], entries)
 
-    def _blocking(self, host: int):
-        """A plain redis-py client per host, made on first use (thread-safe pool)."""
-        clients = self.__dict__.setdefault("_blocking_clients", {})
-        if host not in clients:
-            import redis
-
-            config = dict(self.hosts[host])
-            address = config.pop("address", None)
-            clients[host] = redis.Redis.from_url(address, **config) if address else redis.Redis(**config)
-        return clients[host]
+    def _blocking(self, host: int) -> _BlockingLink:
+        """The sender thread's link to a host, made on first use."""
+        links = self.__dict__.setdefault("_blocking_links", {})
+        if host not in links:
+            links[host] = _BlockingLink(self.hosts[host])
+        return links[host]

@@ -70,3 +70,25 @@ async def test_an_idle_socket_outlives_the_blocking_pop(layer):
     channel = await layer.new_channel()
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(layer.receive(channel), timeout=layer.brpop_timeout + 1.5)
+
+
+async def test_members_past_group_expiry_are_dropped_and_hear_nothing(layer):
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    stale = await layer.new_channel()
+    client.zadd(layer._group_key("instance.1"), {stale: 1})  # joined long before group_expiry
+    await asyncio.to_thread(layer.send_pushes_blocking, [(["instance.1", "version.2"], {"n": 1})])
+    await layer.send_pushes([(["instance.1"], {"n": 2})])
+    assert client.keys(f"{layer.prefix}*") == []
+
+
+async def test_the_blocking_client_reopens_a_lost_connection(layer):
+    import redis
+
+    channel = await joined(layer, "instance.1")
+    link = layer._blocking(0)
+    [client_id] = await asyncio.to_thread(link.call, [("CLIENT", "ID")])
+    redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=client_id)
+    await asyncio.to_thread(layer.send_pushes_blocking, [(["instance.1"], {"n": 1})])
+    assert await receive(layer, channel) == {"type": "push", "payloads": [{"n": 1}]}

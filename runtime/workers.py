@@ -175,6 +175,9 @@ def _call_connector(call: ServiceCall):
 
 
 def _claim_attempt(call_id: int):
+    claimed = _claim_in_one_statement(call_id)
+    if claimed is not None:
+        return claimed
     with transaction.atomic():
         uow = UnitOfWork(actor="system:connector")
         # the call's instance, locked, in one round trip (a call never changes instance)
@@ -206,6 +209,45 @@ def _claim_attempt(call_id: int):
         uow.commit()
     call.instance = instance  # as this transaction committed it: _apply may reuse it (see _relock)
     return call, instance_id
+
+
+def _claim_in_one_statement(call_id: int):
+    """Claim a due pending call with one read and one guarded statement (see
+    ``_apply_in_one_statement``); None when the ordinary way must decide (the call is gone,
+    not pending, not due, its instance suspended or ended, or either changed meanwhile)."""
+    if not _one_statement_possible():
+        return None
+    call = ServiceCall.objects.select_related("instance").filter(pk=call_id).first()
+    if call is None:
+        return None
+    instance = call.instance
+    uow = UnitOfWork(actor="system:connector")
+    if (call.state != ServiceCallState.PENDING or call.next_attempt_at > uow.now + CALL_EARLY_TOLERANCE
+            or instance.status != InstanceStatus.RUNNING):
+        return None
+    uow.adopt(instance)
+    uow.flight = flight = Flight(instance, call_as_read=call)
+    tt.advance(tt.SERVICE_CALL, call, ServiceCallState.RUNNING, history=uow.history(instance), node=call.node_id,
+               token=call.token_id, data={"call": call.pk, "attempt": call.attempt + 1})
+    call.attempt += 1
+    call.started_at = uow.now
+    flight.claim_call(call)
+    uow.dirty.add(instance.pk)
+    try:
+        with flight.only_writer():
+            uow.commit()
+    except (NeedsTransaction, FlightConflict):
+        return None
+    return call, instance.pk
+
+
+def _one_statement_possible() -> bool:
+    """May a worker write outside a transaction here (``runtime.store.flight``)?"""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    from runtime.services import NEEDS_TRANSACTION
+
+    return not any(needs() for needs in NEEDS_TRANSACTION)
 
 
 _CALLS = ServiceCall._meta.db_table
@@ -298,19 +340,14 @@ def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_
     Works on copies of the call and the instance, so the ordinary way starts from them as
     they were."""
     known = ran.instance if ServiceCall.instance.is_cached(ran) else None
-    if (known is None or known.pk != instance_id or known.updated_at is None or connection.vendor != "postgresql"
-            or connection.in_atomic_block):
-        return None
-    from runtime.services import NEEDS_TRANSACTION
-
-    if any(needs() for needs in NEEDS_TRANSACTION):
+    if known is None or known.pk != instance_id or known.updated_at is None or not _one_statement_possible():
         return None
     instance, call = copy.copy(known), copy.copy(ran)
     uow = UnitOfWork(actor="system:connector")
     uow.run_calls_here = run_next_here
     uow.adopt(instance)
     uow.calls[(instance.pk, call.wait_id)] = call
-    uow.flight = flight = Flight(instance, running_call=ran)
+    uow.flight = flight = Flight(instance, call_as_read=ran)
     target, last_error = _finished(outcome)
     tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
     try:

@@ -10,7 +10,7 @@ The lock becomes a guard. The worker that claimed the call holds a copy of the i
 it committed it; the statement's first part updates the instance row only if its
 ``history_seq`` and ``updated_at`` are still that copy's (every write of an instance row
 saves both, and every change to its tokens, calls or waits holds its lock and writes
-history) and the call is still the attempt this worker claimed. Every other part runs only
+history) and the call is still as this worker read it (the attempt it claimed). Every other part runs only
 if that update did. A concurrent writer therefore either committed before (the guard fails
 and nothing is written) or waits on the row lock the update takes. A failed guard raises
 ``FlightConflict`` and the caller applies the outcome the ordinary way, in a transaction.
@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from django.db import connection
 from django.db.models.signals import post_save, pre_save
 
-from runtime.models import HistoryEvent, ProcessInstance, ServiceCall, ServiceCallState, Token
+from runtime.models import HistoryEvent, ProcessInstance, ServiceCall, Token
 from runtime.store.history import COLUMNS
 from runtime.store.inserts import (SAVE_FIELDS, StaleVersion, VersionGuard, insert_params, insert_statement, inserted,
                                    prepared_cursor)
@@ -60,12 +60,14 @@ _UNDER_GUARD = 'EXISTS (SELECT 1 FROM u)'
 
 _GUARD = (f'u AS (UPDATE "{_INSTANCE.db_table}" SET ' + ", ".join(f'"{f.column}" = %s' for f in _SAVE)
           + ' WHERE "id" = %s AND "history_seq" = %s AND "updated_at" = %s{checks} RETURNING "id")')
-_CALL_RUNNING = (f' AND EXISTS (SELECT 1 FROM "{_CALL.db_table}" WHERE "id" = %s AND "state" = %s AND "attempt" = %s'
-                 ' AND "started_at" = %s)')
+_CALL_UNCHANGED = (f' AND EXISTS (SELECT 1 FROM "{_CALL.db_table}" WHERE "id" = %s AND "state" = %s AND "attempt" = %s'
+                   ' AND "started_at" IS NOT DISTINCT FROM %s)')
 _TOKEN_EXISTS = f' AND EXISTS (SELECT 1 FROM "{_TOKEN.db_table}" WHERE "instance_id" = %s AND "token_id" = %s)'
 _PARTS = {
     "finish": (f'UPDATE "{_CALL.db_table}" SET "state" = %s, "result" = %s, "finished_at" = %s, "last_error" = %s '
                f'WHERE "id" = %s AND {_UNDER_GUARD}'),
+    "claim": (f'UPDATE "{_CALL.db_table}" SET "state" = %s, "attempt" = %s, "started_at" = %s '
+              f'WHERE "id" = %s AND {_UNDER_GUARD}'),
     "move": (f'UPDATE "{_TOKEN.db_table}" SET "node_id" = %s, "state" = %s, "scope" = %s, "loop" = %s, "since" = %s '
              f'WHERE "instance_id" = %s AND "token_id" = %s AND {_UNDER_GUARD}'),
     "drop": f'DELETE FROM "{_TOKEN.db_table}" WHERE "instance_id" = %s AND "token_id" = ANY(%s) AND {_UNDER_GUARD}',
@@ -83,12 +85,14 @@ class Flight:
     """The writes of one unit of work on one instance, sent by ``send()``: an existing
     instance (guarded by its committed copy), or a new one (``instance.pk`` None)."""
 
-    def __init__(self, instance: ProcessInstance, *, running_call: ServiceCall | None = None,
+    def __init__(self, instance: ProcessInstance, *, call_as_read: ServiceCall | None = None,
                  version_guard: VersionGuard | None = None):
+        """``call_as_read``: a call whose state, attempt and started_at the guard checks too."""
         self.instance = instance
         self.new = instance.pk is None
         self.expected = (instance.pk, instance.history_seq, instance.updated_at)
-        self.running_call = running_call
+        self.call_as_read = None if call_as_read is None else [
+            call_as_read.pk, call_as_read.state, call_as_read.attempt, call_as_read.started_at]
         self.version_guard = version_guard
         self.parts: list[tuple[str, list]] = []
         self.checks: list[tuple[str, list]] = []
@@ -101,6 +105,10 @@ class Flight:
             raise NeedsTransaction
 
     # -- the parts ---------------------------------------------------------------------
+
+    def claim_call(self, call: ServiceCall) -> None:
+        self._needs(call.instance_id)
+        self.parts.append(("claim", [call.state, call.attempt, call.started_at, call.pk]))
 
     def finish_call(self, call: ServiceCall, *, state: str, result, finished_at, last_error: str) -> None:
         self._needs(call.instance_id)
@@ -165,10 +173,9 @@ class Flight:
         else:
             checks = ""
             params += list(self.expected)
-            call = self.running_call
-            if call is not None:
-                checks += _CALL_RUNNING
-                params += [call.pk, ServiceCallState.RUNNING, call.attempt, call.started_at]
+            if self.call_as_read is not None:
+                checks += _CALL_UNCHANGED
+                params += self.call_as_read
             for sql, values in self.checks:
                 checks += sql
                 params += values

@@ -11,6 +11,7 @@ schedule an operator reads in the docs is the one that runs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import isodate
@@ -37,16 +38,23 @@ def duration_seconds(value: Any, default: Any = None) -> float:
     elif isinstance(value, dt.timedelta):
         seconds = value.total_seconds()
     else:
-        try:
-            parsed = isodate.parse_duration(str(value).strip())
-        except (isodate.ISO8601Error, ValueError) as exc:
-            raise ValueError(f"not an ISO 8601 duration: {value!r}") from exc
-        if isinstance(parsed, isodate.Duration):  # has months/years: measure from a fixed date
-            parsed = parsed.totimedelta(start=_EPOCH)
-        seconds = parsed.total_seconds()
+        seconds = _iso_seconds(str(value).strip())
     if seconds < 0:
         raise ValueError(f"negative duration: {value!r}")
     return seconds
+
+
+@functools.lru_cache(maxsize=512)
+def _iso_seconds(text: str) -> float:
+    """Parsed once per distinct text: every service call reads its timeout and its
+    breaker's settings, and isodate's parser is slower than the rest of that step."""
+    try:
+        parsed = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError) as exc:
+        raise ValueError(f"not an ISO 8601 duration: {text!r}") from exc
+    if isinstance(parsed, isodate.Duration):  # has months/years: measure from a fixed date
+        parsed = parsed.totimedelta(start=_EPOCH)
+    return parsed.total_seconds()
 
 
 def max_attempts(policy: dict) -> int:

@@ -31,12 +31,16 @@ RECORD_TYPES = ("instance_id bigint, seq bigint, timestamp timestamptz, type tex
 BATCH = 1000
 
 
+#: values that are JSON as they are (most of the engine's); anything else is asked for isoformat()
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
     if not data:
         return {}
     out = {}
     for key, value in data.items():
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        out[key] = value if type(value) in _PLAIN or not hasattr(value, "isoformat") else value.isoformat()
     return out
 
 
@@ -57,8 +61,8 @@ class HistoryBuffer:
         """Append the core's ``HistoryEntry`` records as they are."""
         actor = self.actor
         self.rows.extend(
-            (e.type, e.node or "", e.token or "", actor, e.from_state or "", e.to_state or "", _jsonable(e.data))
-            for e in entries
+            (kind, node or "", token or "", actor, from_state or "", to_state or "", _jsonable(data))
+            for kind, node, token, from_state, to_state, data in entries
         )
 
     def number(self) -> list[Row]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..activity import complete_activity, start_activity
 from ..errors import EngineError
 from ..graph import Node
 from ..state import Token, Wait
@@ -45,7 +46,6 @@ class Activity(Behaviour):
     """
 
     def execute(self, ctx: "StepContext", token: Token, node: Node) -> None:
-        from ..activity import start_activity
         instance = token.data.get("mi_instance", False)
         if node.multi_instance and not instance:
             from .multi_instance import start_host
@@ -55,5 +55,4 @@ class Activity(Behaviour):
         self.perform(ctx, token, node)
 
     def perform(self, ctx: "StepContext", token: Token, node: Node) -> None:
-        from ..activity import complete_activity
         complete_activity(ctx, token)

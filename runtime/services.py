@@ -23,7 +23,7 @@ from runtime.models import (Continuation, HumanTask, HumanTaskState, Incident, I
                             MessageSubscription, ProcessInstance, ServiceCall, ServiceCallState, SubscriptionKind)
 from runtime.store import UnitOfWork, correlation_value, event_from_dict, graph_for
 from runtime.store.inserts import StaleVersion
-from runtime.store.unit import NeedsTransaction
+from runtime.store.flight import NeedsTransaction, only_the_flight_writes
 
 
 class RuntimeServiceError(Exception):
@@ -106,8 +106,9 @@ NEEDS_TRANSACTION: list[Callable[[], bool]] = []
 def _start(process_key, version, variables, business_key, user, *, trust_cache: bool) -> ProcessInstance:
     """One start. On PostgreSQL with no transaction open yet, the run begins outside one: a
     process that runs straight to its end is then one INSERT of the instance with its
-    history, committing by itself (one round trip); any other opens the transaction at its
-    first write and goes on from there (``UnitOfWork.outside_transaction``)."""
+    history, committing by itself (one round trip); one that stops at service calls one
+    statement with its tokens and calls too (``runtime.store.flight``); any other opens the
+    transaction at its first write and goes on from there (``UnitOfWork.outside_transaction``)."""
     if (connection.vendor != "postgresql" or connection.in_atomic_block
             or any(needs() for needs in NEEDS_TRANSACTION)):
         with transaction.atomic():  # the version lookup too: a start is one transaction, not two
@@ -118,16 +119,16 @@ def _start(process_key, version, variables, business_key, user, *, trust_cache: 
     uow, instance = _prepare_start(process_key, version, variables, business_key, user, trust_cache)
     uow.outside_transaction = True
     try:
-        uow.feed(instance, ev.Start(variables=variables))
+        with only_the_flight_writes(uow):
+            uow.feed(instance, ev.Start(variables=variables))
+            uow.commit()
     except NeedsTransaction:
-        if not uow.can_resume:  # the run failed at a node: start over where an incident can be written
+        if not uow.can_resume:  # failed at a node, or a flight met a write of its own: start over in one
             with transaction.atomic():
                 return _start(process_key, version, variables, business_key, user, trust_cache=trust_cache)
         with transaction.atomic():
             uow.resume()
             uow.commit()
-        return instance
-    uow.commit()
     return instance
 
 

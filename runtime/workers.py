@@ -26,7 +26,7 @@ from runtime.engine.timers import next_occurrence, parse_duration
 from runtime.models import (Continuation, InstanceStatus, ProcessInstance, ServiceCall, ServiceCallState, TimerJob,
                             TimerState)
 from runtime.store import UnitOfWork
-from runtime.store.flight import Flight, FlightConflict, NeedsTransaction
+from runtime.store.flight import Flight, FlightConflict, NeedsTransaction, only_the_flight_writes
 from runtime.store.inserts import prepared_cursor
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _claim_in_one_statement(call_id: int):
     flight.claim_call(call)
     uow.dirty.add(instance.pk)
     try:
-        with flight.only_writer():
+        with only_the_flight_writes(uow):
             uow.commit()
     except (NeedsTransaction, FlightConflict):
         return None
@@ -351,7 +351,7 @@ def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_
     target, last_error = _finished(outcome)
     tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
     try:
-        with flight.only_writer():
+        with only_the_flight_writes(uow):
             flight.finish_call(call, state=target, result=outcome.result, finished_at=uow.now, last_error=last_error)
             _feed_finished(uow, instance, call, outcome, last_error)
             uow.commit()

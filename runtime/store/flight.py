@@ -20,9 +20,8 @@ instead of a guarded UPDATE (with the version check of ``inserts.insert_instance
 instance, its tokens, its calls and its history in one statement.
 
 Anything beyond those rows (a human task, a timer, a token forking, another instance, a
-``post_save`` receiver that writes) raises ``NeedsTransaction`` before anything is sent:
-``only_writer()`` turns any other write statement into that exception, so a step this
-module does not know cannot half-commit.
+``post_save`` receiver that writes) raises ``NeedsTransaction`` before anything is sent,
+and ``only_the_flight_writes`` turns any other write statement into that exception.
 """
 from __future__ import annotations
 
@@ -99,6 +98,7 @@ class Flight:
         self.update: list | None = None
         self.new_calls: list[ServiceCall] = []
         self.sending = False
+        self.landed = False  # committed: what runs after (post_save receivers) may write
 
     def _needs(self, instance_id) -> None:
         if instance_id != self.instance.pk:  # a second instance (a parent, a child): not ours to guard
@@ -195,6 +195,7 @@ class Flight:
             if self.new:
                 raise StaleVersion
             raise FlightConflict(f"instance #{self.instance.pk} changed since it was read")
+        self.landed = True
         if self.new:
             inserted(self.instance, row[0])
             for call in self.new_calls:
@@ -205,17 +206,22 @@ class Flight:
         for call in self.new_calls:
             call._state.adding, call._state.db = False, connection.alias
 
-    @contextmanager
-    def only_writer(self):
-        """While this block runs, the flight's statement is the only write allowed on this
-        connection: any other raises ``NeedsTransaction`` before it reaches the database."""
-        def refuse_other_writes(execute, sql, params, many, context):
-            if not self.sending and not sql.lstrip()[:6].upper() == "SELECT":
-                raise NeedsTransaction
-            return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(refuse_other_writes):
-            yield self
+
+@contextmanager
+def only_the_flight_writes(uow):
+    """While ``uow`` has a flight, its statement is the only write allowed on this
+    connection: any other raises ``NeedsTransaction`` before it reaches the database (so
+    a step this module does not know cannot half-commit). Reads pass."""
+    def refuse_other_writes(execute, sql, params, many, context):
+        flight = uow.flight
+        if (flight is not None and not (flight.sending or flight.landed)
+                and sql.lstrip()[:6].upper() != "SELECT"):
+            raise NeedsTransaction
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_other_writes):
+        yield
 
 
 def _prep(meta, name: str, value):

@@ -90,6 +90,26 @@ def test_a_start_that_stops_at_a_call_hands_the_worker_a_call_it_can_run(deploy,
     assert ProcessInstance.objects.get(pk=instance.pk).status == "completed"
 
 
+def test_a_receiver_writing_after_a_flight_landed_writes_once_and_nothing_runs_twice(deploy, handlers, sent):
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import post_save
+
+    def note_status(sender, instance, **kwargs):  # an app's receiver that writes, committing on its own
+        Group.objects.get_or_create(name=f"seen-{instance.pk}-{instance.status}")
+
+    deploy(calls("noted", handlers_=("ok",)))
+    post_save.connect(note_status, sender=ProcessInstance)
+    try:
+        instance = services.instance_start(process_key="noted", variables={"n": 1})
+        workers.service_call_execute(call_id=ServiceCall.objects.get(instance=instance).pk)
+    finally:
+        post_save.disconnect(note_status, sender=ProcessInstance)
+    assert ProcessInstance.objects.count() == 1 and ServiceCall.objects.count() == 1
+    assert ProcessInstance.objects.get().status == "completed" and len(handlers.CALLS) == 1
+    assert {f"seen-{instance.pk}-running", f"seen-{instance.pk}-completed"} <= set(
+        Group.objects.values_list("name", flat=True))
+
+
 def test_a_second_wake_up_for_a_claimed_call_is_a_recorded_no_op(deploy, handlers, sent):
     deploy(calls("twice", handlers_=("ok",)))
     instance = services.instance_start(process_key="twice", variables={"n": 1})

@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,11 @@ class _BlockingLink:
         """Send ``commands`` and return their replies. A connection the server closed while
         it was idle is reopened and the flight sent once more, as taking one from the pool
         would have (every command here may run twice: reads, and adds of the same bytes)."""
-        from redis.exceptions import ConnectionError as Lost
-
         packed = [b"".join(_packed(command) for command in commands)]
         with self.lock:
             try:
                 return self._round_trip(packed, len(commands))
-            except Lost:
+            except RedisConnectionError:
                 return self._round_trip(packed, len(commands))
 
     def _round_trip(self, packed: list[bytes], count: int) -> list:

@@ -13,6 +13,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +103,32 @@ async def _send_all(layer, pushes: list[Push]) -> None:
             log.warning("live push failed", exc_info=True)
 
 
+#: the least time between two batches of the background sender: pushes that arrive faster
+#: wait up to this long and leave together (a batch costs system calls and GIL handoffs
+#: that a worker's own thread then waits on; a push is a hint for a page)
+BATCH_WINDOW = 0.005
+
+
+def coalesce(pushes: list[Push]) -> list[Push]:
+    """Drop instance pushes a later one in the same batch supersedes (same instance, same
+    groups): a page needs the latest sequence number and status, and one that sees a gap
+    re-fetches anyway. Task pushes and everything else go as they are, in order."""
+    latest: dict[tuple, int] = {}
+    for index, push in enumerate(pushes):
+        if push.payload.get("type") == "instance":
+            latest[(push.payload.get("instance"), tuple(push.groups))] = index
+    if len(latest) == sum(1 for push in pushes if push.payload.get("type") == "instance"):
+        return pushes
+    return [push for index, push in enumerate(pushes) if push.payload.get("type") != "instance"
+            or latest[(push.payload.get("instance"), tuple(push.groups))] == index]
+
+
 class _BackgroundSender:
     """One daemon thread per process that sends queued pushes in order.
 
-    It takes everything queued since its last send as one batch: commits that land while
-    a batch is on the wire cost one more batch, not one more send each. A layer with
+    It takes everything queued since its last send as one batch (at most one batch per
+    ``BATCH_WINDOW`` while pushes keep coming), drops the instance pushes a later one in
+    the batch supersedes, and sends the rest at once. A layer with
     ``send_pushes_blocking`` (runtime.channel_layer) sends it over a plain Redis client;
     any other goes through the thread's own long-lived event loop."""
 
@@ -127,12 +149,14 @@ class _BackgroundSender:
         loop = asyncio.new_event_loop()
         while True:
             items = [self.queue.get()]
+            began = time.monotonic()
             while True:
                 try:
                     items.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
             self._send(loop, items)
+            time.sleep(max(0.0, began + BATCH_WINDOW - time.monotonic()))
 
     def _send(self, loop, items: list) -> None:
         """Send runs of pushes for the same layer as one batch each; a flush marker
@@ -141,6 +165,7 @@ class _BackgroundSender:
         for item_layer, pushes in items + [(None, None)]:
             if batch and item_layer is not layer:
                 try:
+                    batch = coalesce(batch)
                     blocking = getattr(layer, "send_pushes_blocking", None)
                     if blocking is not None:
                         blocking([(push.groups, push.payload) for push in batch])

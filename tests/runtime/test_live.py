@@ -129,3 +129,20 @@ def test_without_batches_each_group_is_sent_and_one_failing_push_spares_the_othe
     sender.submit(layer, [live.Push(["a", "b"], {"n": 1}), live.Push(["a", "b"], {"n": 2})])
     assert sender.flush()
     assert layer.sent == [("a", {"n": 2}), ("b", {"n": 2})]
+
+
+def test_a_batch_keeps_only_the_latest_push_of_an_instance_and_every_task_push():
+    def instance(pk, seq, groups=("instance.1", "version.2")):
+        return live.Push(list(groups), {"type": "instance", "instance": pk, "seq": seq})
+
+    def task(pk, state):
+        return live.Push(["group.reviewers", "instance.1"], {"type": "task", "task": pk, "state": state})
+
+    pushes = [instance(1, 3), task(7, "open"), instance(2, 1), instance(1, 4), task(7, "claimed"),
+              instance(1, 5), instance(1, 6, groups=("instance.1",))]
+    assert [(p.payload["type"], p.payload.get("instance"), p.payload.get("seq"), p.payload.get("state"))
+            for p in live.coalesce(pushes)] == [
+        ("task", None, None, "open"), ("instance", 2, 1, None), ("task", None, None, "claimed"),
+        ("instance", 1, 5, None), ("instance", 1, 6, None)]
+    alone = [instance(1, 3), instance(2, 1)]
+    assert live.coalesce(alone) == alone

@@ -34,8 +34,8 @@ from django.db.models.signals import post_save, pre_save
 
 from runtime.models import HistoryEvent, ProcessInstance, ServiceCall, Token
 from runtime.store.history import COLUMNS
-from runtime.store.inserts import (SAVE_FIELDS, StaleVersion, VersionGuard, insert_params, insert_statement, inserted,
-                                   prepared_cursor)
+from runtime.store.inserts import (SAVE_FIELDS, StaleVersion, VersionGuard, current_db, insert_params, insert_statement,
+                                   inserted, prepared_cursor)
 
 
 class FlightConflict(Exception):
@@ -134,12 +134,12 @@ class Flight:
             self._needs(call.instance_id)
             if call.idempotency_key != f"{call.instance_id}:{call.wait_id}":
                 raise NeedsTransaction  # not the key the statement builds
-            values = []
+            values, db = [], current_db()
             for f in _CALL_FIELDS:
                 if f.attname == "idempotency_key":
                     values.append(f":{call.wait_id}")
                 elif f.attname != "instance_id":
-                    values.append(f.get_db_prep_save(f.pre_save(call, True), connection))
+                    values.append(f.get_db_prep_save(f.pre_save(call, True), db))
             self.parts.append(("call", values))
             self.new_calls.append(call)
 
@@ -150,7 +150,8 @@ class Flight:
             self.update = insert_params(instance, self.version_guard)
             return
         pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=_SAVE_SET)
-        self.update = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in _SAVE]
+        db = current_db()
+        self.update = [f.get_db_prep_save(f.pre_save(instance, False), db) for f in _SAVE]
 
     def history(self, rows: list) -> None:
         if not rows:

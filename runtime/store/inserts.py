@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models.signals import post_save, pre_save
 
 from designer.models import ProcessVersion
@@ -67,7 +67,8 @@ def insert_statement(guard: VersionGuard | None) -> str:
 def insert_params(instance: ProcessInstance, guard: VersionGuard | None) -> list:
     """Parameters of ``insert_statement``; sends ``pre_save`` as ``Model.save`` would."""
     pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=None)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in _FIELDS]
+    db = current_db()
+    params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in _FIELDS]
     return params + [guard.process_key, guard.version_id] if guard is not None else params
 
 
@@ -79,6 +80,13 @@ def inserted(instance: ProcessInstance, pk: int) -> None:
     instance._state.db = connection.alias
     post_save.send(sender=ProcessInstance, instance=instance, created=True, update_fields=None, raw=False,
                    using=connection.alias)
+
+
+def current_db():
+    """This thread's default connection itself: ``django.db.connection`` is a proxy that
+    looks the connection up in a context-local on every attribute read (a row's worth of
+    field conversions read it once per field)."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def prepared_cursor():
@@ -134,7 +142,8 @@ def update_instance(instance: ProcessInstance) -> None:
         instance.save(update_fields=SAVE_FIELDS)
         return
     pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=_SAVE_SET)
-    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in _SAVE] + [instance.pk]
+    db = current_db()
+    params = [f.get_db_prep_save(f.pre_save(instance, False), db) for f in _SAVE] + [instance.pk]
     with prepared_cursor() as cursor:
         cursor.execute(_UPDATE, params)
         if cursor.rowcount != 1:
@@ -171,7 +180,8 @@ def insert_calls(calls: list[ServiceCall]) -> None:
     fields = [f for f in ServiceCall._meta.local_concrete_fields if not f.primary_key]
     columns = ", ".join(f'"{f.column}"' for f in fields)
     values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(calls))
-    params = [f.get_db_prep_save(f.pre_save(call, True), connection) for call in calls for f in fields]
+    db = current_db()
+    params = [f.get_db_prep_save(f.pre_save(call, True), db) for call in calls for f in fields]
     with prepared_cursor() as cursor:
         cursor.execute(f'INSERT INTO "{ServiceCall._meta.db_table}" ({columns}) VALUES {values} RETURNING "id"', params)
         ids = [row[0] for row in cursor.fetchall()]

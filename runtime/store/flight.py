@@ -10,10 +10,11 @@ The lock becomes a guard. The worker that claimed the call holds a copy of the i
 it committed it; the statement's first part updates the instance row only if its
 ``history_seq`` and ``updated_at`` are still that copy's (every write of an instance row
 saves both, and every change to its tokens, calls or waits holds its lock and writes
-history) and the call is still as this worker read it (the attempt it claimed). Every other part runs only
-if that update did. A concurrent writer therefore either committed before (the guard fails
-and nothing is written) or waits on the row lock the update takes. A failed guard raises
-``FlightConflict`` and the caller applies the outcome the ordinary way, in a transaction.
+history) and the call is still as this worker read it (the attempt it claimed). Every
+other part runs only if that update did. A concurrent writer therefore either committed
+before (the guard fails and nothing is written) or waits on the row lock the update
+takes. A failed guard raises ``FlightConflict`` and the caller applies the outcome the
+ordinary way, in a transaction.
 
 A start that stops at service calls is a flight too, around the INSERT of its instance
 instead of a guarded UPDATE (with the version check of ``inserts.insert_instance``): the
@@ -26,6 +27,7 @@ and ``only_the_flight_writes`` turns any other write statement into that excepti
 from __future__ import annotations
 
 import json
+import os
 import threading
 from contextlib import contextmanager
 
@@ -208,7 +210,6 @@ class Flight:
             call._state.adding, call._state.db = False, connection.alias
 
 
-
 @contextmanager
 def only_the_flight_writes(uow):
     """While ``uow`` has a flight, its statement is the only write allowed on this
@@ -241,8 +242,6 @@ def reserve_call_ids(count: int) -> list[int]:
     drawn from the table's own sequence in blocks per process, as Camunda's id generator
     does: a block costs one query per ``RESERVE_BLOCK`` calls. Ids stay unique; a block a
     process does not use up leaves a gap, as a rolled-back insert does."""
-    import os
-
     key = (os.getpid(), connection.settings_dict["NAME"])
     with _reserved_lock:
         pool = _reserved.setdefault(key, [])

@@ -110,6 +110,12 @@ if DATABASE_URL:
     options = DATABASES["default"].setdefault("OPTIONS", {})
     # PostgreSQL's JIT spent 56-400 ms compiling inbox queries that run in 15-170 ms.
     options["options"] = "-c jit=off"
+    # Django turns psycopg's prepared statements off (for transaction-pooling proxies such
+    # as PgBouncer); the engine's fixed statements (runtime/store/) are bound on the server
+    # and run thousands of times per connection, and a flight's plan cost PostgreSQL more
+    # CPU than its execution. PG_PREPARE_THRESHOLD=0 turns them off again behind such a proxy.
+    prepare_threshold = int(os.environ.get("PG_PREPARE_THRESHOLD", "5"))
+    options["prepare_threshold"] = prepare_threshold if prepare_threshold > 0 else None
     if DB_POOL:  # checked out per request, back at its end; a burst waits up to 30 s for one
         options["pool"] = {"min_size": 2, "max_size": DB_POOL_MAX, "timeout": 30}
 else:

@@ -70,7 +70,8 @@ class Token(models.Model):
     history. `token_id` is the core's id, unique inside its instance.
     """
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tokens")
+    # no index of its own: unique_token_per_instance starts with it (one less index entry per write)
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tokens", db_index=False)
     token_id = models.CharField(max_length=64)
     node_id = models.CharField(max_length=200)
     scope = models.CharField(max_length=64, blank=True, default="", help_text="id of the token hosting this token's scope")
@@ -226,11 +227,14 @@ class ServiceCallState(models.TextChoices):
 class ServiceCall(models.Model):
     """One activity execution of a service task, across all its attempts."""
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="service_calls")
+    # no index of its own: call_instance_wait starts with it
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="service_calls", db_index=False)
     wait_id = models.CharField(max_length=64, help_text="the core's activity execution id")
     token_id = models.CharField(max_length=64)
     node_id = models.CharField(max_length=200)
-    idempotency_key = models.CharField(max_length=100, unique=True, help_text="<instance id>:<execution id>, the same on every retry")
+    # unique through a constraint (Meta), not unique=True, which on PostgreSQL adds a second
+    # index for LIKE queries nobody runs, written on every insert and state change
+    idempotency_key = models.CharField(max_length=100, help_text="<instance id>:<execution id>, the same on every retry")
     request = models.JSONField(default=dict)
     attempt = models.PositiveIntegerField(default=0, help_text="attempts started so far")
     max_attempts = models.PositiveIntegerField(default=4)
@@ -249,6 +253,7 @@ class ServiceCall(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="call_due"),
             models.Index(fields=["instance", "wait_id"], name="call_instance_wait"),
         ]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="unique_call_idempotency_key")]
 
     def __str__(self) -> str:
         return f"call {self.node_id} ({self.state}, attempt {self.attempt}/{self.max_attempts})"
@@ -312,7 +317,8 @@ class Continuation(models.Model):
 class HistoryEvent(models.Model):
     """Append-only audit log; `seq` numbers an instance's events without gaps."""
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="history")
+    # no index of its own: unique_history_seq starts with it
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="history", db_index=False)
     seq = models.PositiveBigIntegerField()
     type = models.CharField(max_length=40)
     node_id = models.CharField(max_length=200, blank=True, default="")

@@ -16,6 +16,7 @@ other 4xx                               ``business_error`` ``HTTP_<status>``, bo
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -65,6 +66,13 @@ def _url(request: CallRequest) -> httpx.URL:
     raw = (request.config or {}).get("url")
     if not raw or not isinstance(raw, str):
         raise ConfigurationError("http connector needs a 'url'")
+    return _parsed_url(raw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_url(raw: str) -> httpx.URL:
+    """httpx's URL parser costs ~50 us and each call needs the URL twice (its breaker's
+    endpoint, the request): parsed once per distinct text (URLs are immutable)."""
     try:
         url = httpx.URL(raw)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:

@@ -193,6 +193,9 @@ HOW = [
     "`--pool threads --concurrency 8` as in docker-compose; throughput = N no-op tasks until all ran.",
     "PostgreSQL limit: pgbench custom script (one insert + one update per transaction), psycopg processes when "
     "pgbench is missing.",
+    "service10_http calls a JSON echo service on 127.0.0.1 in its own process (`bench/httpservice.py`, an asyncio "
+    "protocol, as cheap as a stand-in for another machine's service can be); the direct-call baseline POSTs to "
+    "the same service with httpx from the harness.",
     "Flowyard: service mode on database `flowyard_bench` (cloned each run from a migrated template database, re-migrated when a migration changes) and Redis db 12; "
     "transactions per instance from `pg_stat_database`, round trips from `CaptureQueriesContext`.",
     "Flowyard starts (`straight10`, `fork_join`): `runtime.services.instance_start` called in a loop, "

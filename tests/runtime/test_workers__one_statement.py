@@ -169,3 +169,15 @@ def test_a_flight_whose_guard_fails_writes_nothing(deploy, handlers, sent):
     row = ProcessInstance.objects.get(pk=instance.pk)
     assert (row.status, row.variables, row.history_seq) == ("suspended", {"n": 1}, suspended.history_seq)
     assert not HistoryEvent.objects.filter(instance=instance, type="note").exists()
+
+
+@PG
+def test_the_flights_are_prepared_on_the_server_after_a_few_runs(deploy, handlers, sent):
+    """Django turns psycopg's prepared statements off; the settings turn them back on, so
+    PostgreSQL plans a flight once per connection instead of every time."""
+    deploy(calls("prepared", handlers_=("ok",)))
+    for _ in range(6):
+        run_chain("prepared")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH u AS (%%'")
+        assert cursor.fetchone()[0] >= 2  # the start's and the outcome's

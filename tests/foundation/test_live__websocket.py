@@ -40,6 +40,7 @@ async def test_anonymous_socket_is_closed():
     connected, code = await comm.connect()
     assert not connected
     assert code == 4401
+    await comm.disconnect()  # the server side goes away too: the consumer ends cleanly
 
 
 async def test_foreign_origin_is_refused():
@@ -47,3 +48,4 @@ async def test_foreign_origin_is_refused():
     comm = WebsocketCommunicator(application, "/ws/live/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)])
     connected, _ = await comm.connect()
     assert not connected
+    await comm.disconnect()

@@ -53,6 +53,7 @@ async def test_stranger_is_refused_and_hears_nothing():
     comm = await _socket(instance_id, "stan")
     connected, code = await comm.connect()
     assert not connected and code == 4403
+    await comm.disconnect()  # the server side goes away too: the consumer ends cleanly
 
 
 async def test_missing_instance_is_refused_like_a_foreign_one():
@@ -60,6 +61,7 @@ async def test_missing_instance_is_refused_like_a_foreign_one():
     comm = await _socket(987654, "sue")
     connected, code = await comm.connect()
     assert not connected and code == 4403
+    await comm.disconnect()  # the server side goes away too: the consumer ends cleanly
 
 
 async def test_anonymous_is_refused():
@@ -67,3 +69,4 @@ async def test_anonymous_is_refused():
     comm = await _socket(instance_id, None)
     connected, code = await comm.connect()
     assert not connected and code == 4401
+    await comm.disconnect()

@@ -9,9 +9,9 @@ continuations, thrown messages) live in runtime/workers.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from designer.models import ProcessVersion
@@ -23,7 +23,7 @@ from runtime.models import (Continuation, HumanTask, HumanTaskState, Incident, I
                             MessageSubscription, ProcessInstance, ServiceCall, ServiceCallState, SubscriptionKind)
 from runtime.store import UnitOfWork, correlation_value, event_from_dict, graph_for
 from runtime.store.inserts import StaleVersion
-from runtime.store.flight import NeedsTransaction, only_the_flight_writes
+from runtime.store.flight import NeedsTransaction, can_fly, only_the_flight_writes
 
 
 class RuntimeServiceError(Exception):
@@ -96,21 +96,13 @@ def instance_start(*, process_key: str, version: int | None = None, variables: d
             trust_cache = False
 
 
-#: Asked before a unit of work runs outside a transaction (a start, a service call's outcome
-#: applied as one statement); any True keeps it in one. For apps whose ``post_save``
-#: receivers write rows for an instance, which must commit with it (webhooks registers
-#: "is any webhook active?").
-NEEDS_TRANSACTION: list[Callable[[], bool]] = []
-
-
 def _start(process_key, version, variables, business_key, user, *, trust_cache: bool) -> ProcessInstance:
     """One start. On PostgreSQL with no transaction open yet, the run begins outside one: a
     process that runs straight to its end is then one INSERT of the instance with its
     history, committing by itself (one round trip); one that stops at service calls one
     statement with its tokens and calls too (``runtime.store.flight``); any other opens the
     transaction at its first write and goes on from there (``UnitOfWork.outside_transaction``)."""
-    if (connection.vendor != "postgresql" or connection.in_atomic_block
-            or any(needs() for needs in NEEDS_TRANSACTION)):
+    if not can_fly():
         with transaction.atomic():  # the version lookup too: a start is one transaction, not two
             uow, instance = _prepare_start(process_key, version, variables, business_key, user, trust_cache)
             uow.feed(instance, ev.Start(variables=variables))

@@ -26,7 +26,7 @@ from runtime.engine.timers import next_occurrence, parse_duration
 from runtime.models import (Continuation, InstanceStatus, ProcessInstance, ServiceCall, ServiceCallState, TimerJob,
                             TimerState)
 from runtime.store import UnitOfWork
-from runtime.store.flight import Flight, FlightConflict, NeedsTransaction, only_the_flight_writes
+from runtime.store.flight import Flight, FlightConflict, NeedsTransaction, can_fly, only_the_flight_writes
 from runtime.store.inserts import prepared_cursor
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def _claim_in_one_statement(call_id: int):
     """Claim a due pending call with one read and one guarded statement (see
     ``_apply_in_one_statement``); None when the ordinary way must decide (the call is gone,
     not pending, not due, its instance suspended or ended, or either changed meanwhile)."""
-    if not _one_statement_possible():
+    if not can_fly():
         return None
     call = ServiceCall.objects.select_related("instance").filter(pk=call_id).first()
     if call is None:
@@ -239,15 +239,6 @@ def _claim_in_one_statement(call_id: int):
     except (NeedsTransaction, FlightConflict):
         return None
     return call, instance.pk
-
-
-def _one_statement_possible() -> bool:
-    """May a worker write outside a transaction here (``runtime.store.flight``)?"""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return False
-    from runtime.services import NEEDS_TRANSACTION
-
-    return not any(needs() for needs in NEEDS_TRANSACTION)
 
 
 _CALLS = ServiceCall._meta.db_table
@@ -340,7 +331,7 @@ def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_
     Works on copies of the call and the instance, so the ordinary way starts from them as
     they were."""
     known = ran.instance if ServiceCall.instance.is_cached(ran) else None
-    if known is None or known.pk != instance_id or known.updated_at is None or not _one_statement_possible():
+    if known is None or known.pk != instance_id or known.updated_at is None or not can_fly():
         return None
     instance, call = _twin(known), _twin(ran)
     uow = UnitOfWork(actor="system:connector")

@@ -11,7 +11,7 @@ class WebhooksConfig(AppConfig):
         # and the receivers that turn instance status changes into deliveries.
         from webhooks import signals, tasks  # noqa: F401
         # Work that would queue deliveries runs in a transaction, so they commit with it.
-        from runtime.services import NEEDS_TRANSACTION
+        from runtime.store.flight import NEEDS_TRANSACTION
         from webhooks.services import any_active_webhooks
 
         NEEDS_TRANSACTION.append(any_active_webhooks)

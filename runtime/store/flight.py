@@ -26,18 +26,30 @@ and ``only_the_flight_writes`` turns any other write statement into that excepti
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 from contextlib import contextmanager
 
 from django.db import connection
-from django.db.models.signals import post_save, pre_save
 
-from runtime.models import HistoryEvent, ProcessInstance, ServiceCall, Token
-from runtime.store.history import COLUMNS
-from runtime.store.inserts import (SAVE_FIELDS, StaleVersion, VersionGuard, current_db, insert_params, insert_statement,
-                                   inserted, prepared_cursor)
+from typing import Callable
+
+from runtime.models import ProcessInstance, ServiceCall, Token
+from runtime.store.inserts import (TOKEN_UPDATE, UPDATE_INSTANCE, StaleVersion, VersionGuard, current_db, history_insert,
+                                   history_params, insert_params, insert_statement, inserted, prepared_cursor,
+                                   token_loop, update_params, updated)
+
+#: Asked before a unit of work runs outside a transaction (a start, a service call's claim
+#: or outcome); any True keeps it in one. For apps whose ``post_save`` receivers write rows
+#: for an instance, which must commit with it (webhooks registers "is any webhook active?").
+NEEDS_TRANSACTION: list[Callable[[], bool]] = []
+
+
+def can_fly() -> bool:
+    """May this unit of work write outside a transaction (PostgreSQL, none open, no app
+    that needs one)?"""
+    return (connection.vendor == "postgresql" and not connection.in_atomic_block
+            and not any(needs() for needs in NEEDS_TRANSACTION))
 
 
 class FlightConflict(Exception):
@@ -48,19 +60,21 @@ class NeedsTransaction(Exception):
     """A unit of work running outside a transaction reached a write that must be in one."""
 
 
-_INSTANCE = ProcessInstance._meta
 _CALL = ServiceCall._meta
 _TOKEN = Token._meta
-_SAVE = [_INSTANCE.get_field(name) for name in SAVE_FIELDS]
-_SAVE_SET = frozenset(SAVE_FIELDS)
-_CALL_FIELDS = [f for f in _CALL.local_concrete_fields]  # the id too: reserved beforehand
+_CALL_FIELDS = list(_CALL.local_concrete_fields)  # the id too: reserved beforehand
 #: a call's instance and idempotency key come from the instance's row (a new one has no id yet)
 _CALL_VALUES = {"instance_id": 'u."id"', "idempotency_key": 'u."id"::text || %s'}
 _TOKEN_FIELDS = ["token_id", "node_id", "state", "scope", "loop", "since"]
 _UNDER_GUARD = 'EXISTS (SELECT 1 FROM u)'
 
-_GUARD = (f'u AS (UPDATE "{_INSTANCE.db_table}" SET ' + ", ".join(f'"{f.column}" = %s' for f in _SAVE)
-          + ' WHERE "id" = %s AND "history_seq" = %s AND "updated_at" = %s{checks} RETURNING "id")')
+
+def _quoted(columns) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
+
+
+_GUARD = (f'u AS ({UPDATE_INSTANCE} WHERE "id" = %s AND "history_seq" = %s AND "updated_at" = %s'
+          '{checks} RETURNING "id")')
 _CALL_UNCHANGED = (f' AND EXISTS (SELECT 1 FROM "{_CALL.db_table}" WHERE "id" = %s AND "state" = %s AND "attempt" = %s'
                    ' AND "started_at" IS NOT DISTINCT FROM %s)')
 _TOKEN_EXISTS = f' AND EXISTS (SELECT 1 FROM "{_TOKEN.db_table}" WHERE "instance_id" = %s AND "token_id" = %s)'
@@ -69,16 +83,13 @@ _PARTS = {
                f'WHERE "id" = %s AND {_UNDER_GUARD}'),
     "claim": (f'UPDATE "{_CALL.db_table}" SET "state" = %s, "attempt" = %s, "started_at" = %s '
               f'WHERE "id" = %s AND {_UNDER_GUARD}'),
-    "move": (f'UPDATE "{_TOKEN.db_table}" SET "node_id" = %s, "state" = %s, "scope" = %s, "loop" = %s, "since" = %s '
-             f'WHERE "instance_id" = %s AND "token_id" = %s AND {_UNDER_GUARD}'),
+    "move": f"{TOKEN_UPDATE} AND {_UNDER_GUARD}",
     "drop": f'DELETE FROM "{_TOKEN.db_table}" WHERE "instance_id" = %s AND "token_id" = ANY(%s) AND {_UNDER_GUARD}',
-    "call": (f'INSERT INTO "{_CALL.db_table}" ({", ".join(f"{chr(34)}{f.column}{chr(34)}" for f in _CALL_FIELDS)}) '
+    "call": (f'INSERT INTO "{_CALL.db_table}" ({_quoted(f.column for f in _CALL_FIELDS)}) '
              f'SELECT {", ".join(_CALL_VALUES.get(f.attname, "%s") for f in _CALL_FIELDS)} FROM u'),
-    "token": (f'INSERT INTO "{_TOKEN.db_table}" ("instance_id", {", ".join(f"{chr(34)}{n}{chr(34)}" for n in _TOKEN_FIELDS)}) '
+    "token": (f'INSERT INTO "{_TOKEN.db_table}" ({_quoted(["instance_id", *_TOKEN_FIELDS])}) '
               f'SELECT u."id", {", ".join(["%s"] * len(_TOKEN_FIELDS))} FROM u'),
-    # as in inserts.insert_instance: one JSON array of arrays, one shared timestamp
-    "history": (f'INSERT INTO "{HistoryEvent._meta.db_table}" ({", ".join(COLUMNS)}) SELECT u."id", (e->>0)::bigint, '
-                "%s::timestamptz, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->7 FROM u, jsonb_array_elements(%s::jsonb) AS e"),
+    "history": history_insert("u"),
 }
 
 
@@ -114,17 +125,17 @@ class Flight:
 
     def finish_call(self, call: ServiceCall, *, state: str, result, finished_at, last_error: str) -> None:
         self._needs(call.instance_id)
-        self.parts.append(("finish", [state, _prep(_CALL, "result", result), finished_at, last_error, call.pk]))
+        self.parts.append(("finish", [state, _CALL.get_field("result").get_db_prep_save(result, connection), finished_at, last_error, call.pk]))
 
     def move_token(self, *, instance_id: int, token_id: str, node: str, state: str, scope: str, loop, since) -> None:
         self._needs(instance_id)
         self.checks.append((_TOKEN_EXISTS, [instance_id, token_id]))
-        self.parts.append(("move", [node, state, scope, _prep(_TOKEN, "loop", loop), since, instance_id, token_id]))
+        self.parts.append(("move", [node, state, scope, token_loop(loop), since, instance_id, token_id]))
 
     def insert_token(self, *, instance_id: int | None, token_id: str, node: str, state: str, scope: str, loop,
                      since) -> None:
         self._needs(instance_id)
-        self.parts.append(("token", [token_id, node, state, scope, _prep(_TOKEN, "loop", loop), since]))
+        self.parts.append(("token", [token_id, node, state, scope, token_loop(loop), since]))
 
     def drop_tokens(self, instance_id: int, token_ids: list[str]) -> None:
         self._needs(instance_id)
@@ -151,17 +162,14 @@ class Flight:
         if self.new:
             self.update = insert_params(instance, self.version_guard)
             return
-        pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=_SAVE_SET)
-        db = current_db()
-        self.update = [f.get_db_prep_save(f.pre_save(instance, False), db) for f in _SAVE]
+        self.update = update_params(instance)
 
     def history(self, rows: list) -> None:
         if not rows:
             return
         if any(row[0] is not self.instance for row in rows) or len({row[2] for row in rows}) != 1:
             raise NeedsTransaction
-        self.parts.append(("history", [rows[0][2], json.dumps([(row[1], *row[3:]) for row in rows],
-                                                               separators=(",", ":"))]))
+        self.parts.append(("history", history_params(rows)))
 
     # -- sending -----------------------------------------------------------------------
 
@@ -204,8 +212,7 @@ class Flight:
             for call in self.new_calls:
                 call.instance_id, call.idempotency_key = row[0], f"{row[0]}:{call.wait_id}"
         else:
-            post_save.send(sender=ProcessInstance, instance=self.instance, created=False, update_fields=_SAVE_SET,
-                           raw=False, using=connection.alias)
+            updated(self.instance)
         for call in self.new_calls:
             call._state.adding, call._state.db = False, connection.alias
 
@@ -224,10 +231,6 @@ def only_the_flight_writes(uow):
 
     with connection.execute_wrapper(refuse_other_writes):
         yield
-
-
-def _prep(meta, name: str, value):
-    return meta.get_field(name).get_db_prep_save(value, connection)
 
 
 # -- ids reserved ahead of their rows -----------------------------------------------------

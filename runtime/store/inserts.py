@@ -3,9 +3,9 @@ and the update every unit of work ends with.
 
 A start that runs straight to its end (or whose first run needs no other row) writes
 exactly two things: the instance and its history. ``insert_instance`` sends both as one
-statement (a data-modifying CTE), and sends the transaction's BEGIN in the same network
-flight (psycopg's pipeline mode): with the COMMIT that is two round trips for the whole
-start.
+statement (a data-modifying CTE) that commits by itself when no transaction is open.
+The statements and parameters here are shared with ``runtime.store.flight``, which sends
+a whole unit of work the same way.
 
 ``guard`` makes the insert conditional on the instance's version still being the newest
 of its process: the start then trusts a cached "latest version" instead of reading it,
@@ -49,11 +49,22 @@ def _sql(*, guarded: bool, with_history: bool) -> str:
     insert = f'INSERT INTO "{_INSTANCE}" ({columns}) SELECT {values}{guard} RETURNING "id"'
     if not with_history:
         return insert
-    # rows arrive as one JSON array of arrays (seq, type, node, token, actor, from, to, data):
-    # cheaper to build and send than objects; they share one timestamp, sent once
-    history = (f'INSERT INTO "{_HISTORY}" ({", ".join(COLUMNS)}) SELECT i."id", (e->>0)::bigint, %s::timestamptz, '
-               "e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->7 FROM i, jsonb_array_elements(%s::jsonb) AS e")
-    return f"WITH i AS ({insert}), h AS ({history}) SELECT \"id\" FROM i"
+    return f'WITH i AS ({insert}), h AS ({history_insert("i")}) SELECT "id" FROM i'
+
+
+def history_insert(source: str) -> str:
+    """INSERT of numbered history rows for the instance whose id the CTE ``source`` returns;
+    parameters: ``history_params``. Rows arrive as one JSON array of arrays (seq, type, node,
+    token, actor, from, to, data), cheaper to build and send than objects; they share one
+    timestamp, sent once."""
+    return (f'INSERT INTO "{_HISTORY}" ({", ".join(COLUMNS)}) SELECT {source}."id", (e->>0)::bigint, '
+            f"%s::timestamptz, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->7 "
+            f"FROM {source}, jsonb_array_elements(%s::jsonb) AS e")
+
+
+def history_params(rows: list[Row]) -> list:
+    """Parameters of ``history_insert`` for rows of one instance numbered at one time."""
+    return [rows[0][2], json.dumps([(row[1], *row[3:]) for row in rows], separators=(",", ":"))]
 
 
 _STATEMENTS = {(g, h): _sql(guarded=g, with_history=h) for g in (False, True) for h in (False, True)}
@@ -115,7 +126,7 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
         return False
     params = insert_params(instance, guard)
     if rows:
-        params += [rows[0][2], json.dumps([(row[1], *row[3:]) for row in rows], separators=(",", ":"))]
+        params += history_params(rows)
     sql = _STATEMENTS[guard is not None, bool(rows)]
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
@@ -130,8 +141,23 @@ def insert_instance(instance: ProcessInstance, *, rows: list[Row] = (), guard: V
 SAVE_FIELDS = ["status", "variables", "state", "state_format", "ended_at", "has_incident", "incident_count",
                "history_seq", "updated_at"]
 _SAVE = [ProcessInstance._meta.get_field(name) for name in SAVE_FIELDS]
-_UPDATE = (f'UPDATE "{_INSTANCE}" SET ' + ", ".join(f'"{f.column}" = %s' for f in _SAVE) + ' WHERE "id" = %s')
+#: the instance UPDATE up to its WHERE: parameters ``update_params``, then the WHERE's
+UPDATE_INSTANCE = f'UPDATE "{_INSTANCE}" SET ' + ", ".join(f'"{f.column}" = %s' for f in _SAVE)
+_UPDATE_BY_ID = UPDATE_INSTANCE + ' WHERE "id" = %s'
 _SAVE_SET = frozenset(SAVE_FIELDS)
+
+
+def update_params(instance: ProcessInstance) -> list:
+    """Parameters of ``UPDATE_INSTANCE``; sends ``pre_save`` as ``Model.save`` would."""
+    pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=_SAVE_SET)
+    db = current_db()
+    return [f.get_db_prep_save(f.pre_save(instance, False), db) for f in _SAVE]
+
+
+def updated(instance: ProcessInstance) -> None:
+    """The instance's row was updated: ``post_save`` as ``Model.save`` would send it."""
+    post_save.send(sender=ProcessInstance, instance=instance, created=False, update_fields=_SAVE_SET, raw=False,
+                   using=connection.alias)
 
 
 def update_instance(instance: ProcessInstance) -> None:
@@ -141,20 +167,21 @@ def update_instance(instance: ProcessInstance) -> None:
     if connection.vendor != "postgresql":
         instance.save(update_fields=SAVE_FIELDS)
         return
-    pre_save.send(sender=ProcessInstance, instance=instance, raw=False, using=connection.alias, update_fields=_SAVE_SET)
-    db = current_db()
-    params = [f.get_db_prep_save(f.pre_save(instance, False), db) for f in _SAVE] + [instance.pk]
     with prepared_cursor() as cursor:
-        cursor.execute(_UPDATE, params)
+        cursor.execute(_UPDATE_BY_ID, update_params(instance) + [instance.pk])
         if cursor.rowcount != 1:
             raise DatabaseError(f"instance #{instance.pk} was not updated (no such row)")
-    post_save.send(sender=ProcessInstance, instance=instance, created=False, update_fields=_SAVE_SET, raw=False,
-                   using=connection.alias)
+    updated(instance)
 
 
 _TOKEN = Token._meta
-_TOKEN_UPDATE = (f'UPDATE "{_TOKEN.db_table}" SET "node_id" = %s, "state" = %s, "scope" = %s, "loop" = %s, '
-                 '"since" = %s WHERE "instance_id" = %s AND "token_id" = %s')
+#: parameters: node, state, scope, loop (``token_loop``), since, instance id, token id
+TOKEN_UPDATE = (f'UPDATE "{_TOKEN.db_table}" SET "node_id" = %s, "state" = %s, "scope" = %s, "loop" = %s, '
+                '"since" = %s WHERE "instance_id" = %s AND "token_id" = %s')
+
+
+def token_loop(loop):
+    return _TOKEN.get_field("loop").get_db_prep_save(loop, connection)
 
 
 def move_token(*, instance_id: int, token_id: str, node: str, state: str, scope: str, loop, since) -> bool:
@@ -163,10 +190,9 @@ def move_token(*, instance_id: int, token_id: str, node: str, state: str, scope:
     if connection.vendor != "postgresql":
         return bool(Token.objects.filter(instance_id=instance_id, token_id=token_id).update(
             node_id=node, state=state, scope=scope, loop=loop, since=since))
-    params = [node, state, scope, _TOKEN.get_field("loop").get_db_prep_save(loop, connection), since, instance_id,
-              token_id]
+    params = [node, state, scope, token_loop(loop), since, instance_id, token_id]
     with prepared_cursor() as cursor:
-        cursor.execute(_TOKEN_UPDATE, params)
+        cursor.execute(TOKEN_UPDATE, params)
         return cursor.rowcount > 0
 
 

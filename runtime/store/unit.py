@@ -135,12 +135,16 @@ class UnitOfWork:
         (or ``commit()`` writes it, then with its numbered history ``rows``). True when
         the rows were written too."""
         wrote_rows = insert_instance(instance, rows=rows, guard=self.version_guard)
+        self._keyed_by_id(instance)
+        return wrote_rows
+
+    def _keyed_by_id(self, instance: ProcessInstance) -> None:
+        """The pending new instance got its id: file it (and its history) under that id."""
         self.instances[instance.pk] = self.instances.pop(None)
         if None in self.buffers:
             self.buffers[instance.pk] = self.buffers.pop(None)
         self.dirty.discard(None)
         self.dirty.add(instance.pk)
-        return wrote_rows
 
     def history(self, instance: ProcessInstance) -> HistoryBuffer:
         buf = self.buffers.get(instance.pk)
@@ -416,7 +420,7 @@ class UnitOfWork:
             flight.history(rows)
             flight.send()  # FlightConflict, StaleVersion: nothing written, nothing pushed or sent
             if pending is not None:
-                self.instances[pending.pk] = self.instances.pop(None)
+                self._keyed_by_id(pending)
         else:
             for instance in touched:
                 if instance is not pending:

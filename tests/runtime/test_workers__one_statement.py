@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from runtime import services, workers
+from runtime.store import flight
 from runtime.engine.testing.builder import GraphBuilder
 from runtime.models import HistoryEvent, HumanTask, ProcessInstance, ServiceCall, Token
 from tests.runtime.graphs import HANDLERS
@@ -59,7 +60,7 @@ def test_a_chain_of_outcomes_writes_what_the_ordinary_way_writes(deploy, handler
     deploy(calls("fast"))
     with CaptureQueriesContext(connection) as queries:
         fast = run_chain("fast")
-    monkeypatch.setattr(services, "NEEDS_TRANSACTION", [lambda: True])  # as an active webhook would
+    monkeypatch.setattr(flight, "NEEDS_TRANSACTION", [lambda: True])  # as an active webhook would
     slow = run_chain("fast")
     for instance in (fast, slow):
         assert instance.status == "completed" and instance.variables["r_c3"] == {"doubled": 4}

@@ -104,6 +104,8 @@ def set_field(page, selector: str, value: str) -> None:
     else:
         field.fill(value)
         field.press("Tab")
+    # the change posts the panel and swaps it in again: the next field is filled in the new one
+    page.wait_for_function("() => !document.querySelector('#panel-form.htmx-request')")
 
 
 def wait_saved(page) -> None:

@@ -94,17 +94,7 @@ def zygote(preload: list[str]) -> int:
                     os.close(fd)
                 sys.stdin, sys.stdout = open(0, "r"), open(1, "w")
                 sys.stderr = open(2, "w", buffering=1)
-                if "module" in request:  # a command, as ``python -m module args...`` would run it
-                    import runpy
-
-                    sys.argv = [request["module"], *request["args"]]
-                    try:
-                        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
-                        code = 0
-                    except SystemExit as exc:
-                        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                else:
-                    code = main([request["target"], json.dumps(request["params"])])
+                code = main([request["target"], json.dumps(request["params"])])
             except BaseException:
                 traceback.print_exc()
                 code = 1

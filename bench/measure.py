@@ -105,13 +105,17 @@ def _read_protocol(proc: subprocess.Popen, deadline: float, log: Path) -> dict:
         sel.unregister(proc.stdout)
 
 
-class _ForkedProcess:
-    """A process forked by a zygote, with the part of ``Popen``'s interface the bench uses."""
+class _Forked:
+    """A measured child forked by a zygote, talking the protocol over two FIFOs, with the
+    part of ``Popen``'s interface the bench uses."""
 
     returncode = None
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, fifo_dir: str):
         self.pid = pid
+        self.fifo_dir = fifo_dir
+        self.stdin = open(os.path.join(fifo_dir, "in"), "w", buffering=1)
+        self.stdout = open(os.path.join(fifo_dir, "out"), "r")
 
     def poll(self):
         try:
@@ -120,14 +124,6 @@ class _ForkedProcess:
         except ProcessLookupError:
             self.returncode = -1
             return -1
-
-    def wait(self, timeout: float | None = None):
-        deadline = time.monotonic() + (timeout if timeout is not None else 3600)
-        while self.poll() is None:
-            if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
-            time.sleep(0.005)
-        return self.returncode
 
     def send_signal(self, sig: int) -> None:
         try:
@@ -138,18 +134,12 @@ class _ForkedProcess:
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
-
-class _Forked(_ForkedProcess):
-    """A forked measured child, talking the protocol over two FIFOs."""
-
-    def __init__(self, pid: int, fifo_dir: str):
-        super().__init__(pid)
-        self.fifo_dir = fifo_dir
-        self.stdin = open(os.path.join(fifo_dir, "in"), "w", buffering=1)
-        self.stdout = open(os.path.join(fifo_dir, "out"), "r")
-
     def wait(self, timeout: float | None = None):
-        super().wait(timeout)
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600)
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.005)
         for f in (self.stdin, self.stdout):
             try:
                 f.close()
@@ -179,11 +169,6 @@ class Zygote:
         pid = self._fork({"target": target, "params": params, "stderr": str(log),
                           "stdin": os.path.join(fifo_dir, "in"), "stdout": os.path.join(fifo_dir, "out")})
         return _Forked(pid, fifo_dir)
-
-    def command(self, module: str, args: list[str], log: Path) -> _ForkedProcess:
-        """``python -m module args...`` forked (e.g. a Celery worker), output to ``log``."""
-        return _ForkedProcess(self._fork({"module": module, "args": args, "stdin": os.devnull,
-                                          "stdout": str(log), "stderr": str(log)}))
 
     def _fork(self, request: dict) -> int:
         self.proc.stdin.write(json.dumps(request) + "\n")
@@ -238,12 +223,6 @@ def _zygote(env: dict | None) -> Zygote | None:
         except ChildError:  # e.g. threads after the imports: spawn interpreters instead
             _ZYGOTES[key] = None
     return _ZYGOTES[key]
-
-
-def forked_command(env: dict | None, module: str, args: list[str], log: Path):
-    """``python -m module args...`` forked from ``env``'s zygote; None when there is none."""
-    zygote = _zygote(env)
-    return zygote.command(module, args, log) if zygote else None
 
 
 def _popen(target: str, params: dict, env: dict | None, log: Path):

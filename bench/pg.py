@@ -89,13 +89,18 @@ def set_database_comment(name: str, comment: str, server_url: str = SERVER_URL) 
         conn.execute(f"comment on database \"{name}\" is '{comment}'")
 
 
+STAT_COLUMNS = ["xact_commit", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched", "sessions"]
+
+
 def xact_stats(url: str) -> dict:
-    """Committed transactions and row writes of the database so far (pg_stat_database)."""
+    """Committed transactions, row writes and sessions opened (``sessions``: PostgreSQL 14
+    and newer, counting this query's own) of the database so far (pg_stat_database)."""
     with connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "select xact_commit, tup_inserted, tup_updated, tup_deleted, tup_fetched "
-            "from pg_stat_database where datname = current_database()").fetchone()
-    return dict(zip(["xact_commit", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched"], row))
+        has_sessions = conn.info.server_version >= 140000
+        columns = STAT_COLUMNS if has_sessions else STAT_COLUMNS[:-1]
+        row = conn.execute(f"select {', '.join(columns)} from pg_stat_database "
+                           "where datname = current_database()").fetchone()
+    return dict(zip(columns, row))
 
 
 # --- the limit ---------------------------------------------------------------------------

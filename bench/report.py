@@ -204,9 +204,12 @@ HOW = [
     "waits for PostgreSQL's durable commit another runs the engine). Both are one process on one core's worth of "
     "Python; both are reported next to the references and each goal is judged on both. The detail of every start "
     "figure in results.json carries the process's CPU per instance.",
-    "Start-ups are untimed but cost seconds on the shared machine, so Flowyard's children and Celery workers are "
-    "forked from one interpreter per environment that has set Django up (`bench.measure.Zygote`), and worker pools "
-    "are kept from one scenario to the next.",
+    "Start-ups are untimed but cost seconds on the shared machine, so Flowyard's measured children are forked from "
+    "one interpreter per environment that has set Django up (`bench.measure.Zygote`), and worker pools are kept "
+    "from one scenario to the next. Celery workers are real `celery worker` processes, never forked: settings read "
+    "the command line at import, and a worker forked from the zygote opened a new database connection per wake-up "
+    "(until 2026-11-23 every service10 figure was measured so). The service10 throughput detail in results.json "
+    "carries the database sessions opened while it ran (`db_sessions_opened`).",
     "history_growth: `straight10` on `flowyard_bench_empty` (a fresh clone of the template) and on "
     "`flowyard_bench_h<count>` (the template plus <count> completed instances and their history, generated on the "
     "server from one real instance and kept between runs while its stamp, migrations hash + generator + count, "

@@ -216,17 +216,26 @@ class Bench(References):
         self.require_flowyard()
         url, n = self.flowyard_url, self.sizes.service_instances
         watermark = {}
+
+        def before_go():
+            watermark["id"] = flowyard_side.max_instance_id(url)
+            return pg.xact_stats(url)
+
         out = run_processes(
             "bench.flowyard_side:StartRunner",
             {"process": process, "variables": variables, "expect_done": False, "count_instances": 0, "warmup": 0,
              "settle": False},
-            processes=1, n_per_process=n, env=self.flowyard_env,
-            before_go=lambda: watermark.setdefault("id", flowyard_side.max_instance_id(url)),
+            processes=1, n_per_process=n, env=self.flowyard_env, before_go=before_go,
             after_go=lambda t_go: flowyard_side.wait_completed(url, after_id=watermark["id"], expected=n,
                                                               timeout=self.sizes.wait_timeout))
         elapsed = out["after"]["t_done"] - out["t_go"]
+        # Database sessions opened meanwhile (the starter's, the workers' and these stats
+        # queries'): a worker keeps one per thread, so this stays near the thread count
+        # however many instances ran. Reported by each backend when it flushes its stats
+        # (at the latest when it ends), so a session still open may be counted later.
+        sessions = pg.xact_stats(url).get("sessions", 0) - out["before"].get("sessions", 0)
         self.record(key, FLOWYARD, "service10", variant, "inst/s", n / elapsed, instances=n,
-                    seconds=round(elapsed, 3), start_seconds=round(out["elapsed"], 3))
+                    seconds=round(elapsed, 3), start_seconds=round(out["elapsed"], 3), db_sessions_opened=sessions)
 
     def service_latency(self, process: str, variables: dict, direct_ms: float | None) -> None:
         """Sequential instances; p50 / 10 is the time per service task (workers running)."""

@@ -14,7 +14,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.measure import REPO, child_env, forked_command, log_path, log_tail
+from bench.measure import REPO, child_env, log_path, log_tail
 
 #: Same Redis server as Flowyard; each system its own database number so queues never mix.
 REDIS_SERVER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
@@ -69,12 +69,13 @@ class _Worker:
         self.log = log_path(f"worker-{app.replace('.', '_')}-{index}")
         args = ["-A", app, "worker", "--pool", POOL, "--concurrency", str(concurrency),
                 "--loglevel", "WARNING", "--hostname", self.hostname, "--without-gossip", "--without-mingle"]
-        # forked from the zygote of its environment when there is one (Django already set up)
-        self.proc = forked_command(env, "celery", args, self.log)
-        if self.proc is None:
-            with open(self.log, "w") as err:
-                self.proc = subprocess.Popen([_celery_exe(), *args], cwd=REPO, env=child_env(env), stdout=err,
-                                             stderr=subprocess.STDOUT)
+        # A real ``celery`` process, never forked from a zygote: settings read the command
+        # line once at import (a worker keeps its database connections, CONN_MAX_AGE 300),
+        # and a worker forked from a zygote had the zygote's settings instead: a new
+        # PostgreSQL backend for every wake-up, and no prepared statement outliving one.
+        with open(self.log, "w") as err:
+            self.proc = subprocess.Popen([_celery_exe(), *args], cwd=REPO, env=child_env(env), stdout=err,
+                                         stderr=subprocess.STDOUT)
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from bench import history, pg, run
-from bench.measure import ChildError, fork_children_of, forked_command, run_alternating, run_processes, zygotes
+from bench.measure import ChildError, fork_children_of, run_alternating, run_processes, zygotes
 
 pytestmark = pytest.mark.timeout(60)
 COUNTER = "tests.bench.runners:Counter"
@@ -35,17 +35,6 @@ def test_zygote_forks_the_children_of_its_environment_and_reports_their_errors()
     assert forked[0]["ppid"] == forked[1]["ppid"] != os.getpid()  # both from one zygote
     assert forked[0]["pid"] != forked[1]["pid"] and forked[0]["runs"] == 1
     assert spawned[0]["ppid"] == os.getpid()
-
-
-def test_zygote_forks_commands_as_python_dash_m_would_run_them(tmp_path):
-    env, log = {"BENCH_TEST_ZYGOTE": "2"}, tmp_path / "command.log"
-    assert forked_command(env, "platform", [], log) is None  # no zygote for this environment
-    with zygotes():
-        fork_children_of(env, [])
-        proc = forked_command(env, "platform", ["--terse"], log)
-        proc.wait(timeout=30)
-
-    assert log.read_text().strip()  # what `python -m platform --terse` prints
 
 
 @pytest.mark.service

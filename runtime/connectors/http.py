@@ -1,9 +1,17 @@
-"""The ``http`` connector: one JSON request per attempt, through a pooled httpx client.
+"""The ``http`` connector: one JSON request per attempt, over a pooled httpx transport.
 
-One ``httpx.Client`` per worker process keeps connections alive across calls; httpx
-clients are thread-safe, and a new one is made after a fork so a prefork worker never
+Each worker process keeps one ``httpx.HTTPTransport`` (a pool of keep-alive connections,
+thread-safe) and sends the request straight to it: ``httpx.Client``'s layers (default
+headers, cookie jar, auth and redirect handling, transport routing) cost a worker
+thread about as much CPU again as the transport itself, for nothing a service call
+uses. The one thing the client did that a call needs is honouring ``HTTP_PROXY``,
+``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``: a URL that the environment sends
+through a proxy (as ``urllib.request`` reads it) goes through an ``httpx.Client``, which
+routes it exactly as before. Both are made again after a fork, so a prefork worker never
 shares sockets with its parent. Redirects are not followed: a service task names its
 endpoint exactly, and silently re-sending a POST elsewhere is worse than an incident.
+Cookies are not kept between calls (the client's jar was shared by every call of the
+process).
 
 Mapping of answers (DESIGN.md's contract, plus the two 4xx that mean "not now"):
 
@@ -21,8 +29,8 @@ import json
 import os
 import threading
 import time
+import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,33 +41,78 @@ USER_AGENT = "flowyard-connector/1"
 DETAIL_LIMIT = 8000
 _RETRYABLE_4XX = {408, 429}
 DEFAULT_TIMEOUT = 30.0
-
-_client: httpx.Client | None = None
-_client_pid: int | None = None
-_client_lock = threading.Lock()
+#: Sent with every request unless the task's headers say otherwise (compared without case).
+BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
 
 
-def client() -> httpx.Client:
-    """The process's pooled client (created on first use, re-created after fork)."""
-    global _client, _client_pid
-    if _client is None or _client_pid != os.getpid():
-        with _client_lock:
-            if _client is None or _client_pid != os.getpid():
-                cfg = conf.http_config()
-                limits = httpx.Limits(max_connections=cfg["max_connections"],
-                                      max_keepalive_connections=cfg["max_keepalive"])
-                _client = httpx.Client(limits=limits, follow_redirects=False,
-                                       headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
-                _client_pid = os.getpid()
-    return _client
+class _Pool:
+    """One process's connections: the direct transport, and the client for proxied URLs
+    (made on first use: most deployments have none)."""
+
+    def __init__(self) -> None:
+        cfg = conf.http_config()
+        self.pid = os.getpid()
+        self.limits = httpx.Limits(max_connections=cfg["max_connections"],
+                                   max_keepalive_connections=cfg["max_keepalive"])
+        self.transport = httpx.HTTPTransport(limits=self.limits, trust_env=True)
+        self.proxies = urllib.request.getproxies_environment()
+        self.client: httpx.Client | None = None
+
+    def proxied(self, url: httpx.URL) -> bool:
+        """Does the environment send ``url`` through a proxy?"""
+        proxies = self.proxies
+        if not (proxies.get(url.scheme) or proxies.get("all")):
+            return False
+        return not urllib.request.proxy_bypass_environment(url.netloc.decode("ascii"), proxies)
+
+    def proxy_client(self) -> httpx.Client:
+        if self.client is None:
+            with _pool_lock:
+                if self.client is None:
+                    self.client = httpx.Client(limits=self.limits, follow_redirects=False, trust_env=True)
+        return self.client
+
+    def close(self) -> None:
+        self.transport.close()
+        if self.client is not None:
+            self.client.close()
+
+
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> _Pool:
+    """The process's connections (made on first use, made again after a fork)."""
+    global _pool
+    current = _pool
+    if current is None or current.pid != os.getpid():
+        with _pool_lock:
+            if _pool is None or _pool.pid != os.getpid():
+                _pool = _Pool()
+            current = _pool
+    return current
 
 
 def close_client() -> None:
-    global _client
-    with _client_lock:
-        if _client is not None and _client_pid == os.getpid():
-            _client.close()
-        _client = None
+    """Close this process's connections; the next call opens new ones (with the settings
+    and proxy environment of that moment)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None and _pool.pid == os.getpid():
+            _pool.close()
+        _pool = None
+
+
+def _send(request: httpx.Request) -> httpx.Response:
+    """Send through the transport, or through the proxy client when a proxy applies; the
+    response's body is not read yet (the caller reads and closes it)."""
+    connections = pool()
+    if connections.proxied(request.url):
+        return connections.proxy_client().send(request, stream=True)
+    response = connections.transport.handle_request(request)
+    response.request = request
+    return response
 
 
 def _url(request: CallRequest) -> httpx.URL:
@@ -129,7 +182,8 @@ class HttpConnector:
         config = request.config or {}
         url = _url(request)
         method = str(config.get("method") or "POST").upper()
-        headers = {str(k): str(v) for k, v in _headers(config.get("headers")).items()}
+        headers = httpx.Headers(BASE_HEADERS)
+        headers.update({str(k): str(v) for k, v in _headers(config.get("headers")).items()})
         headers["Idempotency-Key"] = request.idempotency_key
         body = config.get("body")
         content = None
@@ -144,8 +198,10 @@ class HttpConnector:
         deadline = time.monotonic() + timeout
         where = f"{method} {url}"
         try:
-            with client().stream(method, url, headers=headers, content=content,
-                                 timeout=httpx.Timeout(timeout)) as response:
+            outgoing = httpx.Request(method, url, headers=headers, content=content,
+                                     extensions={"timeout": httpx.Timeout(timeout).as_dict()})
+            response = _send(outgoing)
+            try:
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
@@ -154,6 +210,8 @@ class HttpConnector:
                     if time.monotonic() > deadline:  # httpx times each read, not the whole attempt
                         raise httpx.ReadTimeout("attempt deadline passed while reading the body")
                     chunks.append(chunk)
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             return CallOutcome(RETRYABLE, message=f"{where} timed out after {timeout:g}s", detail=repr(exc))
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:

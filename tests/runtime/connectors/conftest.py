@@ -60,6 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         record = {"method": self.command, "path": self.path, "headers": dict(self.headers),
+                  "header_names": [name.lower() for name in self.headers.keys()],
                   "body": json.loads(body) if body else None, "client_port": self.client_address[1]}
         with self.server.lock:
             self.server.hits[self.path] += 1

@@ -4,8 +4,10 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
+
 from runtime.connectors import CallRequest, execute
-from runtime.connectors.http import client
+from runtime.connectors.http import close_client, pool
 
 
 def call(url: str, *, method="POST", body=None, headers=None, key="inst-1:exec-1", timeout=5.0):
@@ -31,6 +33,45 @@ def test_sends_json_body_idempotency_key_and_custom_headers(service, connector_s
     assert sent["headers"]["Content-Type"] == "application/json"
     assert sent["headers"]["Idempotency-Key"] == "inst-1:exec-1"
     assert sent["headers"]["X-Tenant"] == "acme" and sent["headers"]["X-Count"] == "3"
+
+
+def test_task_headers_replace_the_defaults_whatever_their_case(service, connector_settings):
+    call(f"{service.url}/echo", body={"a": 1}, headers={"accept": "text/plain", "content-type": "application/json"})
+
+    sent = service.requests[-1]
+    assert sent["header_names"].count("accept") == 1 and sent["headers"]["accept"] == "text/plain"
+    assert sent["header_names"].count("content-type") == 1
+    assert sent["headers"]["User-Agent"] == "flowyard-connector/1"
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    """Proxy variables as a deployment would set them; connections made after they are set."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    close_client()
+    yield monkeypatch.setenv
+    close_client()
+
+
+def test_http_proxy_from_the_environment_carries_the_call(service, connector_settings, proxy_env):
+    proxy_env("HTTP_PROXY", service.url)  # the fake service plays the proxy
+
+    call("http://orders.invalid/echo", body={"a": 1})
+
+    sent = service.requests[-1]
+    assert sent["path"] == "http://orders.invalid/echo"  # a proxy's request line: the absolute URL
+    assert sent["headers"]["Idempotency-Key"] == "inst-1:exec-1"
+
+
+def test_no_proxy_hosts_are_called_directly(service, connector_settings, proxy_env):
+    proxy_env("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxied call would fail
+    proxy_env("NO_PROXY", "127.0.0.1,localhost")
+
+    outcome = call(f"{service.url}/echo", body={"a": 1})
+
+    assert outcome.status == "ok" and service.requests[-1]["path"] == "/echo"
 
 
 def test_retries_of_one_execution_send_the_same_idempotency_key(service, connector_settings):
@@ -124,8 +165,8 @@ def test_endpoint_is_scheme_host_and_port(connector_settings):
     assert endpoint("http://127.0.0.1:8001/a") == "http://127.0.0.1:8001"
 
 
-def test_the_pooled_client_reuses_its_connection(service, connector_settings):
-    assert client() is client()
+def test_the_pooled_transport_reuses_its_connection(service, connector_settings):
+    assert pool() is pool()
     call(f"{service.url}/echo")
     call(f"{service.url}/echo")
 

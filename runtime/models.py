@@ -30,7 +30,8 @@ ACTIVE_STATUSES = (InstanceStatus.RUNNING, InstanceStatus.SUSPENDED, InstanceSta
 
 
 class ProcessInstance(models.Model):
-    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="instances")
+    # no index of its own: inst_version_status starts with it
+    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="instances", db_index=False)
     business_key = models.CharField(max_length=200, blank=True, default="", db_index=True)
     status = models.CharField(max_length=16, choices=InstanceStatus.choices, default=InstanceStatus.RUNNING)
     variables = models.JSONField(default=dict, blank=True)
@@ -52,7 +53,9 @@ class ProcessInstance(models.Model):
         indexes = [
             models.Index(fields=["status", "-started_at"], name="inst_status_started"),
             models.Index(fields=["version", "status"], name="inst_version_status"),
-            models.Index(fields=["has_incident", "status"], name="inst_incident"),
+            # only the instances with an open incident: what the incident filters look for,
+            # and an instance starting or moving without one writes nothing into it
+            models.Index(fields=["status"], name="inst_with_incident", condition=models.Q(has_incident=True)),
         ]
 
     def __str__(self) -> str:
@@ -314,6 +317,14 @@ class Continuation(models.Model):
         return f"{self.event.get('type')} for #{self.instance_id}"
 
 
+#: The history types every step of a flow writes (~95 % of all rows: a straight run of 10
+#: tasks writes 33 of its 35). ``history_type_time`` leaves them out: a filter on one of
+#: them finds matches at once in the table's own order, and an index entry per step cost
+#: each start ~5 % of its time in PostgreSQL.
+FLOW_HISTORY_TYPES = ("token.created", "token.moved", "token.consumed", "activity.started", "activity.completed",
+                      "gateway.fired")
+
+
 class HistoryEvent(models.Model):
     """Append-only audit log; `seq` numbers an instance's events without gaps."""
 
@@ -332,7 +343,8 @@ class HistoryEvent(models.Model):
     class Meta:
         ordering = ["instance_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["instance", "seq"], name="unique_history_seq")]
-        indexes = [models.Index(fields=["type", "timestamp"], name="history_type_time")]
+        indexes = [models.Index(fields=["type", "timestamp"], name="history_type_time",
+                                condition=~models.Q(type__in=FLOW_HISTORY_TYPES))]
 
     def __str__(self) -> str:
         return f"#{self.instance_id}.{self.seq} {self.type}"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import threading
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from designer.models import ProcessVersion
 from runtime.models import (HistoryEvent, HumanTask, HumanTaskState, Incident, IncidentState, ProcessInstance,
                             TaskCandidateGroup, TaskCandidateUser, Token)
 from runtime.store.graphs import graph_for
-from runtime.store.inserts import VersionGuard
+from runtime.store.inserts import VersionGuard, on_postgresql, twin
 
 ACTIVE_TASK_STATES = (HumanTaskState.OPEN, HumanTaskState.CLAIMED)
 
@@ -137,7 +137,7 @@ def version_to_start(*, process_key: str, number: int | None = None,
     the next start (a stale guard fails the INSERT; the caller retries with a lookup).
     A numbered version is immutable and needs no guard.
     """
-    if number is None and trust_cache and process_key in _latest and connection.vendor == "postgresql":
+    if number is None and trust_cache and process_key in _latest and on_postgresql():
         pk, found_number, definition_id = _latest[process_key]
         return _stored_version(pk, found_number, definition_id), VersionGuard(process_key, pk)
     version, definition = ProcessVersion._meta.db_table, ProcessVersion._meta.get_field("definition").related_model._meta.db_table
@@ -157,10 +157,19 @@ def version_to_start(*, process_key: str, number: int | None = None,
     return _stored_version(*found), None
 
 
+_stored_versions: dict[tuple[int, int, int], ProcessVersion] = {}
+
+
 def _stored_version(pk: int, number: int, definition_id: int) -> ProcessVersion:
-    version = ProcessVersion(id=pk, number=number, definition_id=definition_id)
-    version._state.adding, version._state.db = False, connection.alias
-    return version
+    """A version as stored, with only id, number and definition loaded: a copy of the one
+    made the first time (a model's ``__init__`` goes through every field, once per start)."""
+    key = (pk, number, definition_id)
+    version = _stored_versions.get(key)
+    if version is None:
+        version = ProcessVersion(id=pk, number=number, definition_id=definition_id)
+        version._state.adding, version._state.db = False, DEFAULT_DB_ALIAS
+        _stored_versions[key] = version
+    return twin(version)
 
 
 def forget_latest(process_key: str) -> None:

@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from designer.models import ProcessVersion
@@ -27,7 +26,7 @@ from runtime.models import (Continuation, InstanceStatus, ProcessInstance, Servi
                             TimerState)
 from runtime.store import UnitOfWork
 from runtime.store.flight import Flight, FlightConflict, NeedsTransaction, can_fly, only_the_flight_writes
-from runtime.store.inserts import prepared_cursor
+from runtime.store.inserts import prepared_cursor, twin
 
 log = logging.getLogger(__name__)
 EARLY_TOLERANCE = timedelta(seconds=1)       # a timer wake-up this early still fires
@@ -333,7 +332,7 @@ def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_
     known = ran.instance if ServiceCall.instance.is_cached(ran) else None
     if known is None or known.pk != instance_id or known.updated_at is None or not can_fly():
         return None
-    instance, call = _twin(known), _twin(ran)
+    instance, call = twin(known), twin(ran)
     uow = UnitOfWork(actor="system:connector")
     uow.run_calls_here = run_next_here
     uow.adopt(instance)
@@ -349,17 +348,6 @@ def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_
     except (NeedsTransaction, FlightConflict):
         return None
     return call.state, uow.call_here
-
-
-def _twin(model):
-    """A shallow copy of a model instance with its own ``_state`` (``copy.copy`` goes through
-    Model's pickling protocol, slower than the step it guards)."""
-    twin = model.__class__.__new__(model.__class__)
-    twin.__dict__.update(model.__dict__)
-    twin._state = ModelState()
-    twin._state.db, twin._state.adding = model._state.db, model._state.adding
-    twin._state.fields_cache = dict(model._state.fields_cache)
-    return twin
 
 
 def _apply(ran: ServiceCall, instance_id: int, outcome, *, run_next_here: bool) -> tuple[str, ServiceCall | None]:

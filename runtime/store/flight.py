@@ -29,15 +29,14 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-
-from django.db import connection
-
 from typing import Callable
+
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from runtime.models import ProcessInstance, ServiceCall, Token
 from runtime.store.inserts import (TOKEN_UPDATE, UPDATE_INSTANCE, StaleVersion, VersionGuard, current_db, history_insert,
-                                   history_params, insert_params, insert_statement, inserted, prepared_cursor,
-                                   token_loop, update_params, updated)
+                                   history_params, insert_params, insert_statement, inserted, on_postgresql,
+                                   prepared_cursor, token_loop, update_params, updated)
 
 #: Asked before a unit of work runs outside a transaction (a start, a service call's claim
 #: or outcome); any True keeps it in one. For apps whose ``post_save`` receivers write rows
@@ -48,7 +47,7 @@ NEEDS_TRANSACTION: list[Callable[[], bool]] = []
 def can_fly() -> bool:
     """May this unit of work write outside a transaction (PostgreSQL, none open, no app
     that needs one)?"""
-    return (connection.vendor == "postgresql" and not connection.in_atomic_block
+    return (on_postgresql() and not current_db().in_atomic_block
             and not any(needs() for needs in NEEDS_TRANSACTION))
 
 
@@ -125,7 +124,7 @@ class Flight:
 
     def finish_call(self, call: ServiceCall, *, state: str, result, finished_at, last_error: str) -> None:
         self._needs(call.instance_id)
-        self.parts.append(("finish", [state, _CALL.get_field("result").get_db_prep_save(result, connection), finished_at, last_error, call.pk]))
+        self.parts.append(("finish", [state, _CALL.get_field("result").get_db_prep_save(result, current_db()), finished_at, last_error, call.pk]))
 
     def move_token(self, *, instance_id: int, token_id: str, node: str, state: str, scope: str, loop, since) -> None:
         self._needs(instance_id)
@@ -214,7 +213,7 @@ class Flight:
         else:
             updated(self.instance)
         for call in self.new_calls:
-            call._state.adding, call._state.db = False, connection.alias
+            call._state.adding, call._state.db = False, DEFAULT_DB_ALIAS
 
 
 @contextmanager
@@ -229,7 +228,7 @@ def only_the_flight_writes(uow):
             raise NeedsTransaction
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(refuse_other_writes):
+    with current_db().execute_wrapper(refuse_other_writes):
         yield
 
 

@@ -13,6 +13,7 @@ invisible to everyone else until commit, so they run inline in the same loop.
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import deque
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from designer.models import ProcessVersion
@@ -37,7 +38,7 @@ from runtime.store.graphs import graph_for
 from runtime.store.flight import Flight, NeedsTransaction
 from runtime.store.history import HistoryBuffer
 from runtime.store.history import write as write_history
-from runtime.store.inserts import VersionGuard, insert_instance, update_instance
+from runtime.store.inserts import VersionGuard, insert_instance, on_postgresql, twin, update_instance
 from runtime.store.rows import RowWriter, token_snapshot
 from runtime.store.wakeups import Wakeups
 
@@ -52,6 +53,13 @@ NORMAL_ENDS = {InstanceStatus.COMPLETED, InstanceStatus.TERMINATED, InstanceStat
 
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+@functools.cache
+def _blank_instance() -> ProcessInstance:
+    """A new instance with every field at its default, made once; ``create_instance``
+    copies it and sets what a start decides (``Model.__init__`` walks every field)."""
+    return ProcessInstance()
 
 
 def lock_instance(instance_id: int) -> ProcessInstance:
@@ -119,11 +127,15 @@ class UnitOfWork:
         ``commit()``, with its final state: a start that runs straight to its end is one
         INSERT instead of an INSERT and an UPDATE. Until then its ``pk`` is None (one such
         instance per unit of work)."""
-        instance = ProcessInstance(
-            version=version, business_key=business_key or "", status=InstanceStatus.RUNNING,
-            variables=dict(variables), state={}, state_format=STATE_FORMAT, parent=parent,
-            parent_token=parent_token, parent_wait=parent_wait, started_by_id=started_by_id, started_at=self.now,
-        )
+        instance = twin(_blank_instance())
+        instance.version_id, instance._state.fields_cache["version"] = version.pk, version
+        if parent is not None:
+            instance.parent_id, instance._state.fields_cache["parent"] = parent.pk, parent
+        instance.business_key, instance.status = business_key or "", InstanceStatus.RUNNING
+        instance.variables, instance.state, instance.state_format = dict(variables), {}, STATE_FORMAT
+        instance.parent_token, instance.parent_wait = parent_token, parent_wait
+        instance.started_by_id, instance.started_at = started_by_id, self.now
+        post_init.send(sender=ProcessInstance, instance=instance)  # as Model.__init__ ends
         if not insert_at_commit or None in self.instances:
             instance.save(force_insert=True)
         self.adopt(instance)
@@ -221,7 +233,7 @@ class UnitOfWork:
                                                             or token_snapshot(state) != before):
             if not self.outside_transaction:
                 self._insert_now(instance)
-            elif connection.vendor == "postgresql" and all(c.kind in FLIGHT_COMMANDS for c in result.commands):
+            elif on_postgresql() and all(c.kind in FLIGHT_COMMANDS for c in result.commands):
                 self.flight = Flight(instance, version_guard=self.version_guard)  # all of it at commit
             else:
                 self._stopped_step = (instance, state, before, result)

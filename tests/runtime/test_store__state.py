@@ -15,6 +15,7 @@ from runtime.engine.state import InstanceState
 from runtime.engine.testing.blocks import build_process, initial_variables, random_block
 from runtime.models import HistoryEvent, HumanTask, ProcessInstance, Token
 from runtime.store import UnitOfWork
+from tests.runtime import graphs
 
 pytestmark = pytest.mark.django_db
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "runtime" / "loan_waiting_format1.json"
@@ -74,3 +75,17 @@ def test_rows_stored_under_format_1_keep_running(db):
     assert outcome.ignored is None and outcome.incident is None
     instance.refresh_from_db()
     assert instance.status == "completed" and instance.variables["paid"] == 3000
+
+
+def test_deleting_an_instance_deletes_its_history_with_it(deploy, users):
+    # history's reference to its instance is not checked by the database (runtime.models):
+    # Django's delete must still leave no history row behind
+    deploy(graphs.loan("gone"))
+    kept, gone = (services.instance_start(process_key="gone", variables={"amount": 500}) for _ in range(2))
+    kept_rows = HistoryEvent.objects.filter(instance=kept).count()
+    assert kept_rows > 0 and HistoryEvent.objects.filter(instance=gone).exists()
+
+    ProcessInstance.objects.filter(pk=gone.pk).delete()
+
+    assert not HistoryEvent.objects.filter(instance_id=gone.pk).exists()
+    assert HistoryEvent.objects.filter(instance=kept).count() == kept_rows

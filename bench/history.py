@@ -178,6 +178,14 @@ def generated_count(url: str) -> int:
         return conn.execute(f"select count(*) from {INSTANCE_TABLE} where business_key = %s", [MARK]).fetchone()[0]
 
 
+def generated_without_history(url: str) -> int:
+    """Generated instances with no history row (a generator that missed the history table)."""
+    with connect(url, autocommit=True) as conn:
+        return conn.execute(
+            f"select count(*) from {INSTANCE_TABLE} i where i.business_key = %s and not exists "
+            "(select 1 from runtime_historyevent h where h.instance_id = i.id)", [MARK]).fetchone()[0]
+
+
 def completed_count(url: str) -> int:
     with connect(url, autocommit=True) as conn:
         return conn.execute(f"select count(*) from {INSTANCE_TABLE} where status = %s", [DONE]).fetchone()[0]

@@ -296,10 +296,11 @@ def _still_ours(row: ServiceCall, ran: ServiceCall) -> bool:
 
 
 def _finished(outcome) -> tuple[str, str]:
-    """The state and last_error an ``ok`` or ``business_error`` outcome leaves its call in."""
-    if outcome.status == OK:
-        return ServiceCallState.SUCCEEDED, ""
-    return ServiceCallState.FAILED, f"{outcome.message}\n{outcome.detail}".strip()[:8000]
+    """The state and last_error an ``ok`` or ``business_error`` outcome leaves its running
+    call in (the transition checked before either way writes it)."""
+    target = ServiceCallState.SUCCEEDED if outcome.status == OK else ServiceCallState.FAILED
+    tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
+    return target, "" if outcome.status == OK else f"{outcome.message}\n{outcome.detail}".strip()[:8000]
 
 
 def _feed_finished(uow: UnitOfWork, instance: ProcessInstance, call: ServiceCall, outcome, last_error: str) -> None:
@@ -339,7 +340,6 @@ def _apply_in_one_statement(ran: ServiceCall, instance_id: int, outcome, *, run_
     uow.calls[(instance.pk, call.wait_id)] = call
     uow.flight = flight = Flight(instance, call_as_read=ran)
     target, last_error = _finished(outcome)
-    tt.SERVICE_CALL.check(ServiceCallState.RUNNING, target)
     try:
         with only_the_flight_writes(uow):
             flight.finish_call(call, state=target, result=outcome.result, finished_at=uow.now, last_error=last_error)

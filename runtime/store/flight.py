@@ -142,11 +142,12 @@ class Flight:
 
     def insert_calls(self, calls: list[ServiceCall]) -> None:
         """New calls with ids already reserved (``reserve_call_ids``)."""
+        db = current_db()
         for call in calls:
             self._needs(call.instance_id)
             if call.idempotency_key != f"{call.instance_id}:{call.wait_id}":
                 raise NeedsTransaction  # not the key the statement builds
-            values, db = [], current_db()
+            values = []
             for f in _CALL_FIELDS:
                 if f.attname == "idempotency_key":
                     values.append(f":{call.wait_id}")

@@ -107,12 +107,12 @@ def twin(model):
     """A shallow copy of a model instance with its own ``_state`` (``copy.copy`` goes through
     Model's pickling protocol, and ``Model.__init__`` through every field: each slower than
     the step it serves). Mutable values (a JSON field's dict) are shared with the original."""
-    twin = model.__class__.__new__(model.__class__)
-    twin.__dict__.update(model.__dict__)
-    twin._state = ModelState()
-    twin._state.db, twin._state.adding = model._state.db, model._state.adding
-    twin._state.fields_cache = dict(model._state.fields_cache)
-    return twin
+    copy = model.__class__.__new__(model.__class__)
+    copy.__dict__.update(model.__dict__)
+    copy._state = ModelState()
+    copy._state.db, copy._state.adding = model._state.db, model._state.adding
+    copy._state.fields_cache = dict(model._state.fields_cache)
+    return copy
 
 
 @functools.cache

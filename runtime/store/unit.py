@@ -38,7 +38,7 @@ from runtime.store.graphs import graph_for
 from runtime.store.flight import Flight, NeedsTransaction
 from runtime.store.history import HistoryBuffer
 from runtime.store.history import write as write_history
-from runtime.store.inserts import VersionGuard, insert_instance, on_postgresql, twin, update_instance
+from runtime.store.inserts import VersionGuard, insert_instance, twin, update_instance
 from runtime.store.rows import RowWriter, token_snapshot
 from runtime.store.wakeups import Wakeups
 
@@ -233,7 +233,7 @@ class UnitOfWork:
                                                             or token_snapshot(state) != before):
             if not self.outside_transaction:
                 self._insert_now(instance)
-            elif on_postgresql() and all(c.kind in FLIGHT_COMMANDS for c in result.commands):
+            elif all(c.kind in FLIGHT_COMMANDS for c in result.commands):  # outside: PostgreSQL (can_fly)
                 self.flight = Flight(instance, version_guard=self.version_guard)  # all of it at commit
             else:
                 self._stopped_step = (instance, state, before, result)
